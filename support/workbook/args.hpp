@@ -1,0 +1,29 @@
+// Command-line options of the lessons' programs, parsed for you so each lesson's file is about
+// sockets. `--help` prints the usage; a bad option prints an error and exits with status 2.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace workbook {
+
+// The seed's address: the server listens on localhost, port 63000.
+inline constexpr const char* default_host = "127.0.0.1";
+inline constexpr std::uint16_t default_port = 63000;
+
+// server [--host H] [--port P]. Port 0 lets the operating system choose a free port.
+struct ServerOptions {
+    std::string host = default_host;
+    std::uint16_t port = default_port;
+};
+ServerOptions parse_server_options(int argc, char** argv, const std::string& description);
+
+// client [--host H] [--port P] MESSAGE
+struct ClientOptions {
+    std::string host = default_host;
+    std::uint16_t port = default_port;
+    std::string message;
+};
+ClientOptions parse_client_options(int argc, char** argv, const std::string& description);
+
+}  // namespace workbook
