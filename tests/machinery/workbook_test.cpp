@@ -1,0 +1,137 @@
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "manifest.hpp"
+#include "results.hpp"
+#include "state.hpp"
+#include "ui.hpp"
+
+#include <cstdlib>
+#include <fstream>
+
+using namespace workbook;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temporary_file(const std::string& name, const std::string& content) {
+    const fs::path dir = fs::temp_directory_path() / ("workbook-selftest-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    std::ofstream(dir / name) << content;
+    return dir / name;
+}
+
+}  // namespace
+
+TEST_CASE("the real manifest loads, and lessons are found by number, slug or name") {
+    const Manifest m = Manifest::load(WORKBOOK_MANIFEST);
+    REQUIRE(m.lessons.size() >= 3);
+    const Lesson& first = m.lessons.front();
+    CHECK(m.find(first.slug) == &first);
+    CHECK(m.find(first.number()) == &first);
+    CHECK(m.find(std::to_string(std::stoi(first.number()))) == &first);  // "1" for "01"
+    CHECK(m.find(first.slug.substr(first.slug.find('-') + 1)) == &first);
+    CHECK(m.find("99") == nullptr);
+    CHECK(m.find("") == nullptr);
+    for (const Lesson& lesson : m.lessons) {
+        CHECK(lesson.hints.size() >= 3);
+        CHECK(lesson.points > 0);
+    }
+}
+
+TEST_CASE("a broken manifest is refused with the file and the field named") {
+    const auto error_of = [](const std::string& text) {
+        try {
+            Manifest::load(temporary_file("manifest.json", text));
+        } catch (const std::runtime_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK(error_of("{").find("not valid JSON") != std::string::npos);
+    CHECK(error_of("{}").find("\"lessons\"") != std::string::npos);
+    CHECK(error_of(R"({"lessons":[{"slug":"01-x"}]})").find("missing \"title\"") != std::string::npos);
+    CHECK(error_of(R"({"lessons":[{"slug":"x","title":"t","kind":"unit","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
+              .find("start with its number") != std::string::npos);
+    CHECK(error_of(R"({"lessons":[{"slug":"01-x","title":"t","kind":"daemon","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
+              .find("kind must be") != std::string::npos);
+    CHECK(error_of(R"({"lessons":[{"slug":"01-x","title":"t","kind":"server","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
+              .find("\"program\"") != std::string::npos);
+}
+
+TEST_CASE("records: only finished test cases count, and a cut-off line is ignored") {
+    const std::string jsonl =
+        R"({"event":"start","name":"one"})" "\n"
+        R"({"event":"end","name":"one","tags":["pts=2"],"passed":true,"failures":[]})" "\n"
+        R"({"event":"start","name":"two"})" "\n"
+        R"({"event":"end","name":"two","tags":["pts=3"],"passed":false,"transcript":"client-1: connected\n",)"
+        R"("failures":[{"kind":"assertion","file":"t.cpp","line":7,"macro":"REQUIRE","expression":"a == b","expanded":"1 == 2","message":"","info":["x := 1"]}]})" "\n"
+        R"({"event":"start","name":"three"})" "\n"
+        R"({"event":"end","name":"three","passed":tr)";
+    std::string unfinished;
+    const auto cases = parse_records(jsonl, &unfinished);
+    REQUIRE(cases.size() == 2);
+    CHECK(cases[0].passed);
+    CHECK(cases[0].points == 2);
+    CHECK_FALSE(cases[1].passed);
+    CHECK(cases[1].points == 3);
+    REQUIRE(cases[1].failures.size() == 1);
+    CHECK(cases[1].failures[0].expanded == "1 == 2");
+    CHECK(cases[1].failures[0].info == std::vector<std::string>{"x := 1"});
+    CHECK(unfinished == "three");
+}
+
+TEST_CASE("records: a record claiming success in a malformed way does not pass") {
+    std::string unfinished;
+    const auto cases = parse_records(R"({"event":"end","name":"x","passed":"true"})" "\n", &unfinished);
+    REQUIRE(cases.size() == 1);
+    CHECK_FALSE(cases[0].passed);
+}
+
+TEST_CASE("build logs lose ninja's noise and the checkout's absolute paths") {
+    const std::string log =
+        "[1/3] Building CXX object x.o\n"
+        "FAILED: x.o\n"
+        "/usr/bin/c++ -Wall -c /repo/starter/02-first-server/server.cpp\n"
+        "/repo/starter/02-first-server/server.cpp:12:5: error: 'sockt' was not declared\n"
+        "ninja: build stopped: subcommand failed.\n";
+    const std::string trimmed = trim_build_log(log, "/repo");
+    CHECK(trimmed == "starter/02-first-server/server.cpp:12:5: error: 'sockt' was not declared\n");
+    std::string many;
+    for (int i = 0; i < 50; ++i) many += "error " + std::to_string(i) + "\n";
+    CHECK(trim_build_log(many, "/repo", 5).find("(45 more lines)") != std::string::npos);
+}
+
+TEST_CASE("commands: exit status, output and the time limit") {
+    const CommandResult ok = run_command({"sh", "-c", "echo out; echo err >&2; exit 3"}, std::chrono::seconds(10));
+    CHECK(ok.started);
+    CHECK(ok.code == 3);
+    CHECK(ok.out == "out\n");
+    CHECK(ok.err == "err\n");
+    const CommandResult missing = run_command({"no-such-command-anywhere"}, std::chrono::seconds(10));
+    CHECK_FALSE(missing.started);
+    CHECK(missing.out.find("not found") != std::string::npos);
+    const CommandResult slow = run_command({"sh", "-c", "exec sleep 30"}, std::chrono::seconds(1));
+    CHECK(slow.timed_out);
+    CHECK_FALSE(slow.ok());
+}
+
+TEST_CASE("state survives a round trip; a corrupt file gives an empty state") {
+    const fs::path file = temporary_file("state.json", "");
+    State s;
+    s.passed = {"01-bytes"};
+    s.hints_shown["02-first-server"] = 2;
+    s.save(file);
+    const State back = State::load(file);
+    CHECK(back.passed == s.passed);
+    CHECK(back.hints_shown == s.hints_shown);
+    std::ofstream(file) << "{ not json";
+    CHECK(State::load(file).passed.empty());
+}
+
+TEST_CASE("the progress bar and indentation") {
+    const Ui plain;
+    CHECK(plain.progress(1, 3).starts_with("Progress: 1/3 lessons"));
+    CHECK(indent("a\nb", 2) == "  a\n  b\n");
+    CHECK(indent("a\n\nb\n", 2) == "  a\n\n  b\n");
+}

@@ -1,0 +1,390 @@
+// ./workbook: the one entry point for students and maintainers. The shell script of that name sets
+// the machine up and builds this program; this program builds the lessons, runs their tests and
+// says what to do next. See docs/how-it-works.md.
+#include "manifest.hpp"
+#include "results.hpp"
+#include "state.hpp"
+#include "ui.hpp"
+#include "verify.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+namespace fs = std::filesystem;
+using namespace workbook;
+
+namespace {
+
+struct Context {
+    fs::path root;
+    BuildTree student;
+    Manifest manifest;
+    State state;
+    fs::path state_file;
+    Ui ui;
+
+    // A path as the student should type it: relative to the checkout when inside it.
+    std::string shown(const fs::path& p) const {
+        const fs::path rel = p.lexically_relative(root);
+        return !rel.empty() && *rel.begin() != ".." ? rel.string() : p.string();
+    }
+    fs::path file_to_edit(const Lesson& lesson) const {
+        return student.tree / lesson.slug / lesson.files.front();
+    }
+    const Lesson* current() const {
+        for (const Lesson& lesson : manifest.lessons)
+            if (!state.passed.contains(lesson.slug)) return &lesson;
+        return nullptr;
+    }
+    void save() const { state.save(state_file); }
+};
+
+const Lesson& lesson_or_exit(const Context& ctx, const std::string& key) {
+    if (const Lesson* lesson = ctx.manifest.find(key)) return *lesson;
+    std::cerr << fmt::format("There is no lesson '{}'. The lessons are:\n", key);
+    for (const Lesson& lesson : ctx.manifest.lessons)
+        std::cerr << fmt::format("  {}  {}\n", lesson.slug, lesson.title);
+    std::exit(2);
+}
+
+bool configured(const Context& ctx) {
+    if (auto failure = configure(ctx.student)) {
+        std::cerr << ctx.ui.red("CMake could not configure the build:") << "\n"
+                  << indent(failure->out + failure->err, 2);
+        return false;
+    }
+    return true;
+}
+
+// What to do after a lesson did not pass.
+std::string next_step(const Context& ctx, const Lesson& lesson, const LessonResult& result) {
+    const std::string file = ctx.shown(ctx.file_to_edit(lesson));
+    const int seen = ctx.state.hints_shown.contains(lesson.slug) ? ctx.state.hints_shown.at(lesson.slug) : 0;
+    std::string out;
+    if (result.verdict == Verdict::build_failed)
+        out += fmt::format("Next: fix the compile errors in {}, then run ./workbook again.\n",
+                           ctx.ui.bold(file));
+    else
+        out += fmt::format("Next: edit {}, then run ./workbook again (./workbook watch re-runs on every save).\n",
+                           ctx.ui.bold(file));
+    out += fmt::format("The lesson: lessons/{}/README.md.  Stuck? ./workbook hint {} ({} of {} hints seen).\n",
+                       lesson.slug, lesson.number(), std::min<int>(seen, lesson.hints.size()),
+                       lesson.hints.size());
+    return out;
+}
+
+LessonResult test_one(Context& ctx, const Lesson& lesson) {
+    LessonResult result = run_lesson(ctx.student, lesson);
+    if (result.verdict == Verdict::passed)
+        ctx.state.passed.insert(lesson.slug);
+    else
+        ctx.state.passed.erase(lesson.slug);
+    ctx.save();
+    return result;
+}
+
+// ./workbook: every lesson in order until the first that does not pass.
+int cmd_progress(Context& ctx) {
+    if (!configured(ctx)) return 2;
+    for (const Lesson& lesson : ctx.manifest.lessons) {
+        const LessonResult result = test_one(ctx, lesson);
+        std::cout << ctx.ui.lesson_line(lesson, result) << std::flush;
+        if (result.verdict == Verdict::passed) continue;
+        std::cout << "\n" << ctx.ui.lesson_details(result, /*all_failures=*/false) << "\n";
+        std::cout << ctx.ui.progress(ctx.state.passed.size(), ctx.manifest.lessons.size())
+                  << next_step(ctx, lesson, result);
+        return 1;
+    }
+    std::cout << "\n" << ctx.ui.progress(ctx.manifest.lessons.size(), ctx.manifest.lessons.size())
+              << "Every lesson passes. Well done!\n";
+    return 0;
+}
+
+int cmd_test(Context& ctx, const std::string& key) {
+    const Lesson& lesson = lesson_or_exit(ctx, key);
+    if (!configured(ctx)) return 2;
+    const LessonResult result = test_one(ctx, lesson);
+    std::cout << ctx.ui.lesson_line(lesson, result) << "\n"
+              << ctx.ui.lesson_details(result, /*all_failures=*/true);
+    if (result.verdict == Verdict::passed) {
+        std::cout << fmt::format("\nLesson {} passes ({} points).\n", lesson.slug, result.points);
+        return 0;
+    }
+    std::cout << "\n" << next_step(ctx, lesson, result);
+    return 1;
+}
+
+int cmd_list(Context& ctx) {
+    const Lesson* current = ctx.current();
+    for (const Lesson& lesson : ctx.manifest.lessons) {
+        const bool passed = ctx.state.passed.contains(lesson.slug);
+        const std::string mark = passed ? ctx.ui.ok() : &lesson == current ? ctx.ui.yellow("▶") : " ";
+        std::cout << fmt::format("{} {:<20} {:<7} {:>3} pts  {}\n", mark, lesson.slug, lesson.kind,
+                                 lesson.points, lesson.title);
+    }
+    std::cout << "\n" << ctx.ui.progress(ctx.state.passed.size(), ctx.manifest.lessons.size());
+    std::cout << ctx.ui.dim("(as of the last run: ./workbook checks them again)") << "\n";
+    return 0;
+}
+
+int cmd_hint(Context& ctx, const std::string& key) {
+    const Lesson* lesson = key.empty() ? ctx.current() : &lesson_or_exit(ctx, key);
+    if (!lesson) {
+        std::cout << "Every lesson passes: no hint needed. Name one to see its hints: ./workbook hint 02\n";
+        return 0;
+    }
+    if (lesson->hints.empty()) {
+        std::cout << fmt::format("Lesson {} has no hints; its README is lessons/{}/README.md.\n",
+                                 lesson->slug, lesson->slug);
+        return 0;
+    }
+    int& seen = ctx.state.hints_shown[lesson->slug];
+    const int total = static_cast<int>(lesson->hints.size());
+    const int index = std::min(seen, total - 1);
+    std::cout << ctx.ui.bold(fmt::format("Hint {} of {} for {}:", index + 1, total, lesson->slug))
+              << "\n" << indent(lesson->hints[index], 2);
+    if (index + 1 < total)
+        std::cout << ctx.ui.dim(fmt::format("Run ./workbook hint {} again for a more specific one.",
+                                            lesson->number()))
+                  << "\n";
+    else
+        std::cout << ctx.ui.dim(fmt::format(
+                         "That was the last hint. The pitfalls in lessons/{}/README.md cover the usual traps.",
+                         lesson->slug))
+                  << "\n";
+    seen = std::min(seen + 1, total);
+    ctx.save();
+    return 0;
+}
+
+// The pristine starter comes from the workbook as cloned: the upstream branch if there is one.
+std::optional<std::string> pristine_ref(const fs::path& root) {
+    for (const char* ref : {"origin/HEAD", "origin/main", "HEAD"}) {
+        const CommandResult r = run_command(
+            {"git", "-C", root.string(), "rev-parse", "--verify", "-q", ref}, std::chrono::seconds(10));
+        if (r.ok()) return std::string(ref);
+    }
+    return std::nullopt;
+}
+
+int cmd_reset(Context& ctx, const std::string& key) {
+    const Lesson& lesson = lesson_or_exit(ctx, key);
+    if (ctx.student.tree != ctx.root / "starter") {
+        std::cerr << "reset restores files of starter/ only.\n";
+        return 2;
+    }
+    const auto ref = pristine_ref(ctx.root);
+    if (!ref) {
+        std::cerr << "reset needs the git history of the workbook (this folder is not a git clone).\n";
+        return 2;
+    }
+    const std::string stamp = fmt::format("{:%Y%m%d-%H%M%S}", fmt::localtime(std::time(nullptr)));
+    for (const std::string& name : lesson.files) {
+        const std::string path = fmt::format("starter/{}/{}", lesson.slug, name);
+        const CommandResult pristine = run_command(
+            {"git", "-C", ctx.root.string(), "show", fmt::format("{}:{}", *ref, path)}, std::chrono::seconds(10));
+        if (!pristine.ok()) {
+            std::cerr << fmt::format("Could not read {} from git ({}): {}", path, *ref, pristine.err);
+            return 1;
+        }
+        const fs::path file = ctx.root / path;
+        if (fs::exists(file)) {
+            const fs::path backup = ctx.root / ".workbook" / "backup" / lesson.slug / (name + "." + stamp);
+            fs::create_directories(backup.parent_path());
+            fs::copy_file(file, backup, fs::copy_options::overwrite_existing);
+            std::cout << fmt::format("Your version is saved as {}\n", ctx.shown(backup));
+        }
+        std::ofstream(file, std::ios::binary | std::ios::trunc) << pristine.out;
+        std::cout << fmt::format("Restored {} as the workbook ships it ({}).\n", path, *ref);
+    }
+    ctx.state.passed.erase(lesson.slug);
+    ctx.save();
+    return 0;
+}
+
+int cmd_run(Context& ctx, const std::string& key, const std::vector<std::string>& args) {
+    const Lesson& lesson = lesson_or_exit(ctx, key);
+    if (lesson.kind == "unit") {
+        std::cout << fmt::format("Lesson {} has no program of its own: its tests call your functions. "
+                                 "Try ./workbook test {}.\n", lesson.slug, lesson.number());
+        return 2;
+    }
+    if (!configured(ctx)) return 2;
+    const CommandResult build = run_command(
+        {"cmake", "--build", ctx.student.build.string(), "--target", lesson.slug + "-program"},
+        std::chrono::seconds(300));
+    if (!build.ok()) {
+        std::cout << ctx.ui.bold("The compiler says:") << "\n"
+                  << indent(trim_build_log(build.out + build.err, ctx.root), 2);
+        return 1;
+    }
+    const fs::path program = lesson.program_binary(ctx.student.build);
+    std::vector<char*> argv{const_cast<char*>(program.c_str())};
+    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    std::cerr << ctx.ui.dim(fmt::format("$ {} {}", ctx.shown(program), fmt::join(args, " "))) << "\n";
+    ::execv(program.c_str(), argv.data());
+    std::cerr << fmt::format("Could not start {}: {}\n", program.string(), std::strerror(errno));
+    return 1;
+}
+
+// Waits until a file in `dir` changes, or a command line arrives on stdin. Uses inotify, or checks
+// the files' modification times once a second where inotify is not available (some network and
+// WSL-mounted folders), or when WORKBOOK_WATCH_POLL is set.
+struct Watcher {
+    fs::path dir;
+    int inotify = -1;
+    bool stdin_open = true;
+
+    explicit Watcher(fs::path d) : dir(std::move(d)) {
+        if (!std::getenv("WORKBOOK_WATCH_POLL")) {
+            inotify = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+            if (inotify >= 0 && ::inotify_add_watch(inotify, dir.c_str(),
+                                                    IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE) < 0) {
+                ::close(inotify);
+                inotify = -1;
+            }
+        }
+    }
+    ~Watcher() {
+        if (inotify >= 0) ::close(inotify);
+    }
+    Watcher(const Watcher&) = delete;
+    Watcher& operator=(const Watcher&) = delete;
+
+    std::map<fs::path, fs::file_time_type> stamps() const {
+        std::map<fs::path, fs::file_time_type> out;
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(dir, ec)) out[entry.path()] = entry.last_write_time(ec);
+        return out;
+    }
+
+    // Returns the command typed ("" for a change of file).
+    std::string wait() {
+        const auto before = stamps();
+        for (;;) {
+            std::array<pollfd, 2> fds{{{stdin_open ? STDIN_FILENO : -1, POLLIN, 0}, {inotify, POLLIN, 0}}};
+            const int ready = ::poll(fds.data(), fds.size(), inotify >= 0 ? -1 : 1000);
+            if (ready < 0 && errno != EINTR) return "q";
+            if (fds[0].revents) {
+                std::string line;
+                if (!std::getline(std::cin, line)) {
+                    stdin_open = false;
+                } else if (!line.empty()) {
+                    return line.substr(0, 1);
+                }
+            }
+            if (inotify >= 0 && fds[1].revents) {
+                // Editors save in bursts (write, rename, chmod): let the burst end, then drain it.
+                std::array<char, 4096> buffer;
+                while (::poll(&fds[1], 1, 100) > 0 && ::read(inotify, buffer.data(), buffer.size()) > 0) {
+                }
+                return "";
+            }
+            if (inotify < 0 && stamps() != before) return "";
+        }
+    }
+};
+
+int cmd_watch(Context& ctx) {
+    if (!configured(ctx)) return 2;
+    const auto clear = [&] { if (ctx.ui.color) std::cout << "\033[2J\033[H"; };
+    for (;;) {
+        clear();
+        if (cmd_progress(ctx) == 0) return 0;
+        const Lesson* lesson = ctx.current();
+        if (!lesson) return 0;
+        std::cout << ctx.ui.dim(fmt::format(
+                         "\nWatching {} — save to re-run.  Type h + Enter for a hint, r to re-run, q to quit.",
+                         ctx.shown(ctx.student.tree / lesson->slug)))
+                  << std::endl;
+        Watcher watcher(ctx.student.tree / lesson->slug);
+        for (;;) {
+            const std::string command = watcher.wait();
+            if (command == "q") return 1;
+            if (command == "h") {
+                cmd_hint(ctx, lesson->slug);
+                continue;
+            }
+            if (command == "l") {
+                cmd_list(ctx);
+                continue;
+            }
+            break;  // a change, or r
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"The workbook: sockets, bytes and threads in C++, one graded lesson at a time.\n"
+                 "Run it with no command to test the lessons in order and see what to do next."};
+    app.set_help_all_flag("--help-all", "All commands and their options");
+    std::string root_option, tree_option, build_option;
+    bool no_color = false;
+    app.add_option("--root", root_option, "The workbook's folder (the script passes it)")->group("");
+    app.add_option("--tree", tree_option, "Grade this folder instead of starter/")->group("Advanced");
+    app.add_option("--build", build_option, "Build folder for --tree")->group("Advanced");
+    app.add_flag("--no-color", no_color, "No colours (also: NO_COLOR=1)");
+
+    std::string key;
+    std::vector<std::string> run_args;
+    VerifyOptions verify_options;
+    auto* list = app.add_subcommand("list", "The lessons and where you are");
+    auto* test = app.add_subcommand("test", "Build and test one lesson, with every failure in full");
+    test->add_option("lesson", key, "Number or slug, as in 02 or 02-first-server")->required();
+    auto* hint = app.add_subcommand("hint", "The next hint for a lesson (default: the current one)");
+    hint->add_option("lesson", key, "Number or slug");
+    auto* watch = app.add_subcommand("watch", "Re-run the current lesson every time you save");
+    auto* reset = app.add_subcommand("reset", "Restore a lesson's starter file (yours is backed up)");
+    reset->add_option("lesson", key, "Number or slug")->required();
+    auto* run = app.add_subcommand("run", "Build your program for a lesson and run it: run 02 -- --port 0");
+    run->add_option("lesson", key, "Number or slug")->required();
+    run->add_option("args", run_args, "Arguments for your program, after --");
+    auto* verify = app.add_subcommand("verify", "Maintainers and CI: every solution passes, every starter fails, sanitizers, self-tests");
+    verify->add_flag("--quick", verify_options.quick, "Skip the sanitizer builds and the student journey");
+    app.require_subcommand(0, 1);
+    CLI11_PARSE(app, argc, argv);
+
+    Context ctx;
+    try {
+        ctx.root = fs::canonical(root_option.empty() ? fs::current_path() : fs::path(root_option));
+        ctx.manifest = Manifest::load(ctx.root / "lessons" / "manifest.json");
+    } catch (const std::exception& e) {
+        std::cerr << "workbook: " << e.what() << "\n";
+        return 2;
+    }
+    ctx.ui = Ui::for_stdout(!no_color);
+    if (tree_option.empty()) {
+        ctx.student = {ctx.root, ctx.root / "starter", ctx.root / "build" / "student", "student"};
+    } else {
+        const fs::path tree = fs::absolute(tree_option);
+        const fs::path build = build_option.empty() ? tree / "build" : fs::absolute(build_option);
+        ctx.student = {ctx.root, tree, build, ""};
+    }
+    ctx.state_file = tree_option.empty() ? ctx.root / ".workbook" / "state.json"
+                                         : ctx.student.build / "workbook-state.json";
+    ctx.state = State::load(ctx.state_file);
+
+    if (*list) return cmd_list(ctx);
+    if (*test) return cmd_test(ctx, key);
+    if (*hint) return cmd_hint(ctx, key);
+    if (*watch) return cmd_watch(ctx);
+    if (*reset) return cmd_reset(ctx, key);
+    if (*run) return cmd_run(ctx, key, run_args);
+    if (*verify) return cmd_verify(ctx.root, ctx.manifest, ctx.ui, verify_options);
+    return cmd_progress(ctx);
+}

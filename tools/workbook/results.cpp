@@ -1,0 +1,249 @@
+#include "results.hpp"
+
+#include "probe.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace workbook {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+fs::path find_on_path(const std::string& name) {
+    if (name.find('/') != std::string::npos) return name;
+    const char* path = std::getenv("PATH");
+    std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+    for (std::string dir; std::getline(dirs, dir, ':');) {
+        const fs::path candidate = fs::path(dir.empty() ? "." : dir) / name;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    return {};
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::stringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+int points_of(const std::vector<std::string>& tags) {
+    for (const std::string& tag : tags)
+        if (tag.starts_with("pts=")) return std::atoi(tag.c_str() + 4);
+    return 0;
+}
+
+std::string string_or(const json& j, const char* key) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::string CommandResult::describe() const {
+    if (!started) return "could not be started";
+    if (timed_out) return "did not finish in time and was stopped";
+    if (signaled) return probe::ExitStatus{true, 0, signal}.describe();
+    return probe::ExitStatus{false, code, 0}.describe();
+}
+
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::seconds limit) {
+    CommandResult result;
+    const fs::path program = find_on_path(argv.at(0));
+    if (program.empty()) {
+        result.out = fmt::format("{}: command not found", argv[0]);
+        return result;
+    }
+    try {
+        probe::Program::Options options;
+        options.label = fs::path(argv[0]).filename().string();
+        options.output_cap = 4 * 1024 * 1024;
+        probe::Program child(program, {argv.begin() + 1, argv.end()}, options);
+        result.started = true;
+        probe::ExitStatus status;
+        try {
+            status = child.wait_exit(std::chrono::duration_cast<std::chrono::milliseconds>(limit));
+        } catch (const probe::Failure&) {
+            result.timed_out = true;
+            status = child.stop();
+        }
+        result.signaled = status.signaled;
+        result.code = status.code;
+        result.signal = status.signal;
+        result.out = child.out();
+        result.err = child.err();
+    } catch (const probe::Failure& e) {
+        result.out = e.what();
+    }
+    return result;
+}
+
+std::size_t LessonResult::passed_cases() const {
+    return static_cast<std::size_t>(
+        std::count_if(cases.begin(), cases.end(), [](const CaseResult& c) { return c.passed; }));
+}
+
+std::optional<CommandResult> configure(const BuildTree& b, const std::vector<std::string>& extra) {
+    if (fs::exists(b.build / "CMakeCache.txt") && fs::exists(b.build / "build.ninja"))
+        return std::nullopt;
+    std::vector<std::string> argv{"cmake", "-S", b.root.string()};
+    if (!b.preset.empty()) {
+        argv.insert(argv.end(), {"--preset", b.preset});
+    } else {
+        argv.insert(argv.end(), {"-B", b.build.string(), "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Debug",
+                                 "-DWORKBOOK_TREE=" + b.tree.string()});
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    CommandResult result = run_command(argv, std::chrono::seconds(300));
+    if (result.ok()) return std::nullopt;
+    return result;
+}
+
+std::vector<CaseResult> parse_records(const std::string& jsonl, std::string* unfinished) {
+    std::vector<CaseResult> cases;
+    std::string running;
+    for (const std::string& line : lines_of(jsonl)) {
+        // A line cut off by a crash or a kill is not evidence of anything: skip it.
+        const json record = json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (!record.is_object()) continue;
+        const std::string event = string_or(record, "event");
+        if (event == "start") {
+            running = string_or(record, "name");
+            continue;
+        }
+        if (event != "end") continue;
+        CaseResult c;
+        c.name = string_or(record, "name");
+        if (record.contains("tags") && record["tags"].is_array())
+            for (const json& tag : record["tags"])
+                if (tag.is_string()) c.tags.push_back(tag.get<std::string>());
+        c.points = points_of(c.tags);
+        c.passed = record.value("passed", false) == true;
+        c.transcript = string_or(record, "transcript");
+        c.out = string_or(record, "stdout");
+        c.err = string_or(record, "stderr");
+        if (record.contains("failures") && record["failures"].is_array()) {
+            for (const json& f : record["failures"]) {
+                if (!f.is_object()) continue;
+                CaseFailure failure;
+                failure.kind = string_or(f, "kind");
+                failure.file = string_or(f, "file");
+                failure.line = f.value("line", 0);
+                failure.macro = string_or(f, "macro");
+                failure.expression = string_or(f, "expression");
+                failure.expanded = string_or(f, "expanded");
+                failure.message = string_or(f, "message");
+                if (f.contains("info") && f["info"].is_array())
+                    for (const json& i : f["info"])
+                        if (i.is_string()) failure.info.push_back(i.get<std::string>());
+                c.failures.push_back(std::move(failure));
+            }
+        }
+        if (c.name == running) running.clear();
+        cases.push_back(std::move(c));
+    }
+    if (unfinished) *unfinished = running;
+    return cases;
+}
+
+std::string trim_build_log(const std::string& log, const fs::path& root, std::size_t max_lines) {
+    const std::string prefix = root.string() + "/";
+    std::vector<std::string> kept;
+    bool skip_command = false;
+    for (std::string line : lines_of(log)) {
+        if (skip_command) {  // the line after "FAILED:" is the whole compiler command
+            skip_command = false;
+            continue;
+        }
+        if (line.starts_with("FAILED:")) {
+            skip_command = true;
+            continue;
+        }
+        if (line.starts_with("[") || line.starts_with("ninja: ") || line.empty()) continue;
+        for (std::size_t at; (at = line.find(prefix)) != std::string::npos;)
+            line.erase(at, prefix.size());
+        kept.push_back(std::move(line));
+    }
+    std::string out;
+    for (std::size_t i = 0; i < kept.size() && i < max_lines; ++i) out += kept[i] + "\n";
+    if (kept.size() > max_lines)
+        out += fmt::format("... ({} more lines)\n", kept.size() - max_lines);
+    return out;
+}
+
+LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
+    LessonResult result;
+    // A lesson's build is small; five minutes covers a first build of everything it needs.
+    CommandResult build = run_command(
+        {"cmake", "--build", b.build.string(), "--target", lesson.target()}, std::chrono::seconds(300));
+    if (!build.ok()) {
+        result.verdict = Verdict::build_failed;
+        result.build_log = trim_build_log(build.out + build.err, b.root);
+        if (result.build_log.empty()) result.build_log = build.describe() + "\n";
+        return result;
+    }
+
+    const fs::path tests = lesson.tests_binary(b.build);
+    // Counting the test cases first means a run that stops early (exit(0) in the code under test,
+    // a crash) can never look complete.
+    CommandResult listing = run_command({tests.string(), "--list-test-names-only"}, std::chrono::seconds(30));
+    for (const std::string& line : lines_of(listing.out))
+        if (!line.empty()) ++result.expected_cases;
+
+    const fs::path records = b.build / "results" / (lesson.slug + ".jsonl");
+    fs::create_directories(records.parent_path());
+    fs::remove(records);
+    CommandResult run = run_command({tests.string(), "--reporter", "workbook", "--out", records.string()},
+                                    std::chrono::seconds(lesson.timeout));
+    std::ifstream in(records);
+    std::stringstream jsonl;
+    jsonl << in.rdbuf();
+    result.cases = parse_records(jsonl.str(), &result.unfinished);
+    result.output = run.out + run.err;
+    for (const CaseResult& c : result.cases)
+        if (c.passed) result.points += c.points;
+
+    const bool all_recorded =
+        result.expected_cases > 0 && result.cases.size() == result.expected_cases;
+    const bool all_passed = result.passed_cases() == result.cases.size();
+    if (run.timed_out) {
+        result.problem = fmt::format("The tests did not finish within {} s and were stopped{}.",
+                                     lesson.timeout,
+                                     result.unfinished.empty()
+                                         ? ""
+                                         : fmt::format(" during \"{}\"", result.unfinished));
+    } else if (!run.started) {
+        result.problem = "The tests could not be started: " + run.out;
+    } else if (run.signaled || !result.unfinished.empty()) {
+        result.problem = fmt::format("The test program {}{}.", run.describe(),
+                                     result.unfinished.empty()
+                                         ? ""
+                                         : fmt::format(" during \"{}\"", result.unfinished));
+    } else if (!all_recorded) {
+        result.problem = fmt::format(
+            "The test program {} after {} of its {} test cases: did the code under test call exit()?",
+            run.describe(), result.cases.size(), result.expected_cases);
+    } else if (all_passed && !run.ok()) {
+        result.problem = fmt::format(
+            "Every test case passed, but then the test program {} (see its output below).",
+            run.describe());
+    }
+    if (!result.problem.empty())
+        result.verdict = Verdict::broken;
+    else if (all_passed && run.ok())
+        result.verdict = Verdict::passed;
+    else
+        result.verdict = Verdict::failed;
+    return result;
+}
+
+}  // namespace workbook

@@ -1,0 +1,94 @@
+// Running one lesson's tests and reading what happened: the build, then the test executable with
+// the "workbook" reporter (one JSON record per test case), then a verdict a person can act on.
+#pragma once
+
+#include "manifest.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace workbook {
+
+// One failed check inside a test case, as the reporter recorded it.
+struct CaseFailure {
+    std::string kind;  // "assertion", "exception", "crash", "explicit"
+    std::string file;
+    int line = 0;
+    std::string macro;       // "REQUIRE"
+    std::string expression;  // "line == expected"
+    std::string expanded;    // "\"a\" == \"b\""
+    std::string message;     // the exception's what(), FAIL's text
+    std::vector<std::string> info;  // INFO / CAPTURE messages in force
+};
+
+struct CaseResult {
+    std::string name;
+    std::vector<std::string> tags;
+    bool passed = false;
+    int points = 0;  // from a [pts=N] tag, 0 if none
+    std::vector<CaseFailure> failures;
+    std::string transcript;
+    std::string out, err;  // what the code under test printed during this test case
+};
+
+// How a command ended, with what it printed.
+struct CommandResult {
+    bool started = false;  // false if it could not be started at all (then `out` says why)
+    bool timed_out = false;
+    bool signaled = false;
+    int code = 0;
+    int signal = 0;
+    std::string out, err;
+    bool ok() const { return started && !timed_out && !signaled && code == 0; }
+    std::string describe() const;  // "exited with status 2", "was killed by ...", "timed out after 30 s"
+};
+
+// Runs argv[0] (found on PATH if it has no '/'), capturing stdout and stderr, for at most `limit`.
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::seconds limit);
+
+enum class Verdict {
+    passed,
+    failed,        // some test case failed
+    build_failed,  // the lesson does not compile
+    broken,        // the tests could not run to the end: crash, time-out, missing records
+};
+
+struct LessonResult {
+    Verdict verdict = Verdict::broken;
+    std::string build_log;  // compiler errors, trimmed, when build_failed
+    std::vector<CaseResult> cases;  // one per test case that finished, in order
+    std::size_t expected_cases = 0;  // how many test cases the executable lists
+    std::string unfinished;          // the test case that was running when the run ended early
+    std::string problem;             // one sentence when broken
+    std::string output;              // what the test executable printed outside test cases
+    int points = 0;                  // earned: sum of points of passed cases
+
+    std::size_t passed_cases() const;
+};
+
+struct BuildTree {
+    std::filesystem::path root;   // the workbook's checkout
+    std::filesystem::path tree;   // starter/, solutions/ or a folder laid out like them
+    std::filesystem::path build;  // the CMake build folder for that tree
+    std::string preset;           // the configure preset, or empty for an explicit configuration
+};
+
+// Configures `b.build` if it has never been configured. Returns the failure, if any.
+std::optional<CommandResult> configure(const BuildTree& b, const std::vector<std::string>& extra = {});
+
+// Builds the lesson's targets and runs its tests, with the lesson's time limit. `results_file` is
+// where the reporter's records go.
+LessonResult run_lesson(const BuildTree& b, const Lesson& lesson);
+
+// Reads the reporter's records. Exposed for tests.
+std::vector<CaseResult> parse_records(const std::string& jsonl, std::string* unfinished);
+
+// Strips build noise from compiler output (ninja's progress and command lines) and makes paths
+// relative to `root`. Keeps at most `max_lines`.
+std::string trim_build_log(const std::string& log, const std::filesystem::path& root,
+                           std::size_t max_lines = 40);
+
+}  // namespace workbook

@@ -1,0 +1,239 @@
+#include "verify.hpp"
+
+#include "results.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+namespace workbook {
+namespace fs = std::filesystem;
+
+namespace {
+
+class Checks {
+public:
+    explicit Checks(const Ui& ui) : ui_(ui) {}
+
+    bool check(bool ok, const std::string& name, const std::string& detail = "") {
+        ++(ok ? passed_ : failed_);
+        std::cout << fmt::format("{} {}\n", ok ? ui_.ok() : ui_.fail(), name);
+        if (!ok && !detail.empty()) std::cout << indent(detail, 4);
+        std::cout << std::flush;
+        return ok;
+    }
+    void section(const std::string& title) { std::cout << "\n" << ui_.bold(title) << "\n" << std::flush; }
+    int finish() const {
+        std::cout << "\n" << fmt::format("{} passed, {} failed", passed_, failed_) << std::endl;
+        return failed_ == 0 ? 0 : 1;
+    }
+
+private:
+    const Ui& ui_;
+    int passed_ = 0;
+    int failed_ = 0;
+};
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::set<std::string> file_names(const fs::path& dir) {
+    std::set<std::string> names;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+        if (entry.is_regular_file()) names.insert(entry.path().filename().string());
+    return names;
+}
+
+// Everything a failing run said, to look for the pointer at the TODO.
+std::string all_text(const LessonResult& r) {
+    std::string text = r.output + r.problem;
+    for (const CaseResult& c : r.cases) {
+        text += c.transcript + c.out + c.err;
+        for (const CaseFailure& f : c.failures) text += f.message + f.expanded;
+    }
+    return text;
+}
+
+std::string layout_problems(const fs::path& root, const Lesson& lesson) {
+    std::string problems;
+    const auto note = [&](const std::string& p) { problems += p + "\n"; };
+    if (!fs::is_regular_file(root / "lessons" / lesson.slug / "README.md"))
+        note(fmt::format("lessons/{}/README.md is missing", lesson.slug));
+    const auto starter = file_names(root / "starter" / lesson.slug);
+    const auto solution = file_names(root / "solutions" / lesson.slug);
+    if (starter.empty()) note(fmt::format("starter/{}/ is missing or empty", lesson.slug));
+    if (starter != solution)
+        note(fmt::format("starter/{0}/ and solutions/{0}/ must hold the same file names", lesson.slug));
+    bool has_tests = false;
+    for (const std::string& name : file_names(root / "tests" / lesson.slug))
+        has_tests = has_tests || name.ends_with(".cpp");
+    if (!has_tests) note(fmt::format("tests/{}/ has no .cpp file", lesson.slug));
+    for (const std::string& file : lesson.files) {
+        if (!starter.contains(file))
+            note(fmt::format("the manifest names starter/{}/{}, which does not exist", lesson.slug, file));
+        else if (read_file(root / "starter" / lesson.slug / file).find("TODO") == std::string::npos)
+            note(fmt::format("starter/{}/{} has no TODO for the student", lesson.slug, file));
+    }
+    if (lesson.hints.size() < 3) note("the manifest gives fewer than three hints");
+    return problems;
+}
+
+std::string describe_failure(const LessonResult& r) {
+    if (r.verdict == Verdict::build_failed) return r.build_log;
+    Ui plain;
+    return plain.lesson_details(r, /*all_failures=*/true);
+}
+
+BuildTree preset_tree(const fs::path& root, const std::string& preset, const std::string& tree) {
+    return {root, root / tree, root / "build" / preset, preset};
+}
+
+// Runs every lesson accepted by `wanted` in the tree, checking that each passes.
+void solutions_pass(Checks& checks, const BuildTree& b, const Manifest& manifest, const std::string& what,
+                    const std::function<bool(const Lesson&)>& wanted,
+                    const std::function<void(Checks&, const Lesson&, const LessonResult&)>& also = {}) {
+    if (auto failure = configure(b)) {
+        checks.check(false, fmt::format("configure {}", b.preset), failure->out + failure->err);
+        return;
+    }
+    for (const Lesson& lesson : manifest.lessons) {
+        if (!wanted(lesson)) continue;
+        const LessonResult r = run_lesson(b, lesson);
+        checks.check(r.verdict == Verdict::passed, fmt::format("{} {}", lesson.slug, what),
+                     describe_failure(r));
+        if (also) also(checks, lesson, r);
+    }
+}
+
+// Every test case carries [pts=N], and they add up to the manifest's points for the lesson.
+void points_add_up(Checks& checks, const Lesson& lesson, const LessonResult& r) {
+    int sum = 0;
+    std::string unscored;
+    for (const CaseResult& c : r.cases) {
+        sum += c.points;
+        if (c.points <= 0) unscored += fmt::format("\"{}\" has no [pts=N] tag\n", c.name);
+    }
+    checks.check(unscored.empty() && sum == lesson.points && !r.cases.empty(),
+                 fmt::format("{} test cases are worth {} points", lesson.slug, lesson.points),
+                 unscored + fmt::format("the [pts=N] tags add up to {}\n", sum));
+}
+
+void ctest_label(Checks& checks, const BuildTree& b, const std::string& label, const std::string& name) {
+    const CommandResult build = run_command({"cmake", "--build", b.build.string()}, std::chrono::seconds(900));
+    if (!checks.check(build.ok(), fmt::format("{}: everything builds", b.preset),
+                      trim_build_log(build.out + build.err, b.root)))
+        return;
+    const CommandResult r = run_command({"ctest", "--test-dir", b.build.string(), "-L", label,
+                                         "--output-on-failure", "--no-tests=error"},
+                                        std::chrono::seconds(600));
+    checks.check(r.ok(), name, r.out + r.err);
+}
+
+// A student with a fresh copy of starter/ runs ./workbook, then solves lesson 1 and runs it again.
+void student_journey(Checks& checks, const fs::path& root, const Manifest& manifest) {
+    if (manifest.lessons.size() < 2) return;
+    const Lesson& first = manifest.lessons[0];
+    const Lesson& second = manifest.lessons[1];
+    const fs::path base = root / "build" / "journey";
+    const fs::path tree = base / "tree";
+    fs::remove_all(tree);
+    fs::remove(base / "build" / "workbook-state.json");
+    fs::create_directories(base);
+    fs::copy(root / "starter", tree, fs::copy_options::recursive);
+    const std::vector<std::string> student{fs::read_symlink("/proc/self/exe").string(), "--root", root.string(),
+                                           "--tree", tree.string(), "--build", (base / "build").string(),
+                                           "--no-color"};
+    const std::size_t n = manifest.lessons.size();
+
+    CommandResult before = run_command(student, std::chrono::seconds(900));
+    const std::string file = fmt::format("{}/{}", first.slug, first.files.front());
+    checks.check(!before.ok() && before.out.find(fmt::format("0/{} lessons", n)) != std::string::npos &&
+                     before.out.find(file) != std::string::npos,
+                 fmt::format("a new student sees 0/{} and is sent to {}", n, file), before.out + before.err);
+
+    for (const std::string& name : file_names(root / "solutions" / first.slug))
+        fs::copy_file(root / "solutions" / first.slug / name, tree / first.slug / name,
+                      fs::copy_options::overwrite_existing);
+    CommandResult after = run_command(student, std::chrono::seconds(900));
+    checks.check(!after.ok() && after.out.find(fmt::format("1/{} lessons", n)) != std::string::npos &&
+                     after.out.find("✗ " + second.slug) != std::string::npos,
+                 fmt::format("after solving {} the student sees 1/{} and {} next", first.slug, n, second.slug),
+                 after.out + after.err);
+}
+
+}  // namespace
+
+int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui, const VerifyOptions& options) {
+    Checks checks(ui);
+    const auto all = [](const Lesson&) { return true; };
+    const auto with = [](const char* sanitizer) {
+        return [sanitizer](const Lesson& l) {
+            return std::find(l.sanitizers.begin(), l.sanitizers.end(), sanitizer) != l.sanitizers.end();
+        };
+    };
+
+    checks.section("Layout: every lesson in lessons/, starter/, solutions/ and tests/");
+    for (const Lesson& lesson : manifest.lessons) {
+        const std::string problems = layout_problems(root, lesson);
+        checks.check(problems.empty(), fmt::format("{} is laid out", lesson.slug), problems);
+    }
+
+    checks.section("Solutions pass (warnings are errors)");
+    const BuildTree solutions = preset_tree(root, "solutions", "solutions");
+    solutions_pass(checks, solutions, manifest, "solution passes", all, points_add_up);
+
+    checks.section("Starters compile cleanly and fail, pointing at a TODO");
+    const BuildTree starters = preset_tree(root, "starter-check", "starter");
+    if (auto failure = configure(starters)) {
+        checks.check(false, "configure starter-check", failure->out + failure->err);
+    } else {
+        for (const Lesson& lesson : manifest.lessons) {
+            const LessonResult r = run_lesson(starters, lesson);
+            const bool fails_cleanly = r.verdict == Verdict::failed && r.passed_cases() < r.cases.size();
+            checks.check(fails_cleanly && all_text(r).find("TODO") != std::string::npos,
+                         fmt::format("{} starter fails, pointing at a TODO", lesson.slug),
+                         r.verdict == Verdict::passed ? "the untouched starter passes its tests\n"
+                                                      : describe_failure(r));
+        }
+    }
+
+    checks.section("Machinery");
+    ctest_label(checks, solutions, "machinery", "harness self-tests pass");
+    ctest_label(checks, solutions, "interop", "the seed's Python programs work with the C++ ones");
+
+    if (!options.quick) {
+        checks.section("Solutions under AddressSanitizer and UndefinedBehaviorSanitizer");
+        ::setenv("WORKBOOK_TIME_SCALE", "3", 1);
+        solutions_pass(checks, preset_tree(root, "asan", "solutions"), manifest, "passes under ASan+UBSan",
+                       with("asan"));
+        ctest_label(checks, preset_tree(root, "asan", "solutions"), "machinery",
+                    "harness self-tests pass under ASan+UBSan");
+        checks.section("Thread lessons under ThreadSanitizer");
+        const auto tsan = with("tsan");
+        if (std::none_of(manifest.lessons.begin(), manifest.lessons.end(), tsan)) {
+            std::cout << ui.dim("no lesson asks for ThreadSanitizer yet") << "\n";
+        } else {
+            ::setenv("WORKBOOK_TIME_SCALE", "5", 1);
+            ::setenv("TSAN_OPTIONS", "halt_on_error=1", 0);
+            solutions_pass(checks, preset_tree(root, "tsan", "solutions"), manifest, "passes under TSan", tsan);
+        }
+        ::unsetenv("WORKBOOK_TIME_SCALE");
+
+        checks.section("A student's first steps");
+        student_journey(checks, root, manifest);
+    }
+    return checks.finish();
+}
+
+}  // namespace workbook
