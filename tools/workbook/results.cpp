@@ -43,8 +43,17 @@ int points_of(const std::vector<std::string>& tags) {
     return 0;
 }
 
+// Records are read defensively: a field of the wrong type counts as absent, never as a pass.
 std::string string_or(const json& j, const char* key) {
     return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
+bool true_if_true(const json& j, const char* key) {
+    return j.contains(key) && j[key].is_boolean() && j[key].get<bool>();
+}
+
+int int_or_zero(const json& j, const char* key) {
+    return j.contains(key) && j[key].is_number_integer() ? j[key].get<int>() : 0;
 }
 
 }  // namespace
@@ -127,7 +136,7 @@ std::vector<CaseResult> parse_records(const std::string& jsonl, std::string* unf
             for (const json& tag : record["tags"])
                 if (tag.is_string()) c.tags.push_back(tag.get<std::string>());
         c.points = points_of(c.tags);
-        c.passed = record.value("passed", false) == true;
+        c.passed = true_if_true(record, "passed");
         c.transcript = string_or(record, "transcript");
         c.out = string_or(record, "stdout");
         c.err = string_or(record, "stderr");
@@ -137,7 +146,7 @@ std::vector<CaseResult> parse_records(const std::string& jsonl, std::string* unf
                 CaseFailure failure;
                 failure.kind = string_or(f, "kind");
                 failure.file = string_or(f, "file");
-                failure.line = f.value("line", 0);
+                failure.line = int_or_zero(f, "line");
                 failure.macro = string_or(f, "macro");
                 failure.expression = string_or(f, "expression");
                 failure.expanded = string_or(f, "expanded");
