@@ -327,6 +327,24 @@ int cmd_watch(Context& ctx) {
     }
 }
 
+int cmd_index(const Context& ctx, bool write) {
+    if (!write) {
+        std::cout << lesson_index(ctx.manifest);
+        return 0;
+    }
+    const fs::path file = ctx.root / "README.md";
+    std::ifstream in(file);
+    std::string readme{std::istreambuf_iterator<char>(in), {}};
+    if (!replace_index(readme, ctx.manifest)) {
+        std::cerr << fmt::format("README.md has no lessons table: put these two lines where it goes:\n{}\n{}\n",
+                                 index_begin, index_end);
+        return 1;
+    }
+    std::ofstream(file, std::ios::trunc) << readme;
+    std::cout << "README.md: lessons table refreshed.\n";
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -356,6 +374,9 @@ int main(int argc, char** argv) {
     run->add_option("args", run_args, "Arguments for your program, after --");
     auto* verify = app.add_subcommand("verify", "Maintainers and CI: every solution passes, every starter fails, sanitizers, self-tests");
     verify->add_flag("--quick", verify_options.quick, "Skip the sanitizer builds and the student journey");
+    bool write_index = false;
+    auto* index = app.add_subcommand("index", "Maintainers: the lessons table for README.md, from the manifest");
+    index->add_flag("--write", write_index, "Replace the table in README.md");
     app.require_subcommand(0, 1);
     CLI11_PARSE(app, argc, argv);
 
@@ -385,6 +406,7 @@ int main(int argc, char** argv) {
     if (*watch) return cmd_watch(ctx);
     if (*reset) return cmd_reset(ctx, key);
     if (*run) return cmd_run(ctx, key, run_args);
+    if (*index) return cmd_index(ctx, write_index);
     if (*verify) return cmd_verify(ctx.root, ctx.manifest, ctx.ui, verify_options);
     return cmd_progress(ctx);
 }

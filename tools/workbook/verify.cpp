@@ -3,6 +3,7 @@
 #include "results.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -174,6 +175,23 @@ void student_journey(Checks& checks, const fs::path& root, const Manifest& manif
 
 }  // namespace
 
+std::string lesson_index(const Manifest& manifest) {
+    std::string table = "| # | Lesson | Kind | You write | Points |\n| --- | --- | --- | --- | --- |\n";
+    for (const Lesson& l : manifest.lessons)
+        table += fmt::format("| {} | [{}](lessons/{}/README.md) | {} | `starter/{}/{}` | {} |\n", l.number(),
+                             l.title, l.slug, l.kind, l.slug, fmt::join(l.files, "`, `"), l.points);
+    return table;
+}
+
+bool replace_index(std::string& readme, const Manifest& manifest) {
+    const auto begin = readme.find(index_begin);
+    const auto end = readme.find(index_end);
+    if (begin == std::string::npos || end == std::string::npos || end < begin) return false;
+    const auto from = begin + std::string_view(index_begin).size();
+    readme.replace(from, end - from, "\n" + lesson_index(manifest));
+    return true;
+}
+
 int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui, const VerifyOptions& options) {
     Checks checks(ui);
     const auto all = [](const Lesson&) { return true; };
@@ -188,6 +206,12 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui, con
         const std::string problems = layout_problems(root, lesson);
         checks.check(problems.empty(), fmt::format("{} is laid out", lesson.slug), problems);
     }
+
+    std::string readme = read_file(root / "README.md");
+    const std::string before = readme;
+    checks.check(replace_index(readme, manifest) && readme == before,
+                 "README.md lists the lessons as the manifest does",
+                 "run ./workbook index --write to refresh the table in README.md\n");
 
     checks.section("Solutions pass (warnings are errors)");
     const BuildTree solutions = preset_tree(root, "solutions", "solutions");

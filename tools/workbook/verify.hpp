@@ -12,12 +12,21 @@
 #include "ui.hpp"
 
 #include <filesystem>
+#include <string>
 
 namespace workbook {
 
 struct VerifyOptions {
     bool quick = false;  // skip the sanitizer builds and the student journey
 };
+
+// The lessons table of README.md, made from the manifest. README.md holds it between the markers
+// below; `./workbook index --write` refreshes it and verify checks it is up to date.
+inline constexpr const char* index_begin = "<!-- lessons: made by ./workbook index --write -->";
+inline constexpr const char* index_end = "<!-- end of lessons -->";
+std::string lesson_index(const Manifest& manifest);
+// Replaces the table in `readme` (text). Returns false if the markers are missing.
+bool replace_index(std::string& readme, const Manifest& manifest);
 
 int cmd_verify(const std::filesystem::path& root, const Manifest& manifest, const Ui& ui,
                const VerifyOptions& options);
