@@ -1,4 +1,5 @@
-// probe: start the student's program, talk to it over loopback, and say in plain words what happened.
+// probe: start the student's program, talk to it over loopback, and say in plain words what
+// happened.
 //
 // Every step a test takes is written to a transcript (connected, sent, received, what the program
 // printed). When a test case fails, the transcript is printed after the failure, so the student can
@@ -11,14 +12,24 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+// g++ 12 warns (-Wmaybe-uninitialized) inside libstdc++'s own <regex> when optimising with
+// sanitizers: a false positive in the library, not in code that uses it.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <functional>
+#include <regex>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 namespace probe {
 
@@ -29,12 +40,14 @@ using std::chrono::milliseconds;
 // A step that could not complete. what() says what the test was doing, what it saw, and the likely
 // cause in one sentence.
 class Failure : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // Deadlines are multiplied by WORKBOOK_TIME_SCALE (default 1) so that sanitizer builds and loaded
-// machines get more time without touching the tests.
+// machines get more time without touching the tests. Throws Failure if the variable is set to
+// something other than a positive number. A deadline passed to a function below is used as given:
+// write probe::scaled(2s), not 2s, for a deadline of your own.
 milliseconds scaled(milliseconds base);
 
 // Default deadline for one step (a line, a connection, an exit): 5 s, scaled.
@@ -43,16 +56,18 @@ milliseconds step_deadline();
 // ---- transcript ------------------------------------------------------------------------------
 
 // Escapes bytes for display: printable ASCII as is, \r \n \t \\ \" as escapes, and every other byte
-// as \xNN. So "reçu" shows as "re\xc3\xa7u".
+// as \xNN (lowercase hex). So "reçu" shows as "re\xc3\xa7u".
 std::string escape(std::string_view bytes);
 
-// Appends one line to the transcript of the running test case. Thread-safe.
+// Appends one line to the transcript of the running test case. Thread-safe. A very long line is
+// cut; a very long transcript keeps its first and last steps and says how many it left out.
 void log(std::string_view line);
 
-// The transcript so far, one step per line.
+// The transcript so far, one step per line, each line ending in '\n' ("" if nothing happened).
 std::string transcript();
 
-// Starts a new transcript (the test runner calls this before each test case).
+// Starts a new transcript and numbers connections from 1 again (client-1, server-1). The test
+// runner calls this before each test case.
 void clear_transcript();
 
 // ---- the program under test ------------------------------------------------------------------
@@ -70,19 +85,37 @@ struct ExitStatus {
     int shell_code() const { return signaled ? 128 + signal : code; }
 };
 
-// The program the tests of this lesson grade: $WORKBOOK_PROGRAM if set, else the path the build
-// compiled in. Throws Failure if it does not exist.
-std::filesystem::path program_under_test();
+// The program the tests of this lesson grade: $WORKBOOK_PROGRAM if set (and not empty), else
+// `compiled_in`, else Failure. Throws Failure if the path does not exist.
+//
+// The build defines the macro WORKBOOK_PROGRAM (a string literal) only when it compiles a server or
+// client lesson's tests, not when it compiles this library. So the macro is read here, in the
+// default argument, which is evaluated where the call is written: in a lesson's test file a plain
+// program_under_test() gets the compiled-in path, elsewhere it gets nullptr.
+#ifdef WORKBOOK_PROGRAM
+std::filesystem::path program_under_test(const char* compiled_in = WORKBOOK_PROGRAM);
+#else
+std::filesystem::path program_under_test(const char* compiled_in = nullptr);
+#endif
 
 // A running program: its own process group, stdout and stderr drained continuously into the
-// transcript (each line prefixed "[your_program]") and into capped buffers. The destructor stops it:
-// SIGTERM to the group, a short grace, SIGKILL, reap. Nothing outlives a Program.
+// transcript (each line prefixed "[your_program]", stderr lines "[your_program stderr]") and into
+// capped buffers. The destructor stops it: SIGTERM to the group, a short grace, SIGKILL to the
+// group, reap. Nothing outlives a Program: the test process makes itself a child subreaper
+// (prctl PR_SET_CHILD_SUBREAPER), so grandchildren orphaned inside the group are reparented to it
+// and reaped too. (A descendant that leaves the group with setsid() or setpgid() escapes this.)
+//
+// The program gets SIGKILL if the thread that started it ends (PR_SET_PDEATHSIG), so start it from
+// the thread that runs the test, not from a short-lived helper thread.
 class Program {
-public:
+  public:
     struct Options {
-        std::string label = "your_program";  // prefix of its lines in the transcript
-        std::size_t output_cap = 64 * 1024;  // bytes kept per stream; the rest is drained and dropped
-        std::optional<std::string> stdin_data;  // written to stdin, then closed (else /dev/null)
+        // Prefix of its lines in the transcript.
+        std::string label = "your_program";
+        // Bytes kept per stream; the rest is drained and dropped.
+        std::size_t output_cap = 64 * 1024;
+        // Written to stdin, then closed (else stdin is /dev/null).
+        std::optional<std::string> stdin_data;
     };
 
     // Starts `path args...`. Throws Failure if it cannot be started.
@@ -92,11 +125,12 @@ public:
     Program(const Program&) = delete;
     Program& operator=(const Program&) = delete;
 
+    // Its process id, which is also the id of its process group.
     pid_t pid() const;
 
-    // Waits for a line of stdout (counting from the first) for which `match` is true and returns it.
-    // `what` names the line for messages ("the line announcing the port"). Throws Failure if the
-    // program exits or the deadline passes first, quoting its last lines.
+    // Waits for a line of stdout (counting from the first) for which `match` is true and returns
+    // it. `what` names the line for messages ("the line announcing the port"). Throws Failure if
+    // the program exits or the deadline passes first, quoting its last lines.
     std::string wait_for_line(const std::function<bool(std::string_view)>& match,
                               std::string_view what, milliseconds deadline = step_deadline());
     std::string wait_for_line(const std::regex& pattern, std::string_view what,
@@ -114,24 +148,35 @@ public:
     // destructor then stops it).
     ExitStatus wait_exit(milliseconds deadline = step_deadline());
 
-    // Ends it now: SIGTERM to its group, `grace`, then SIGKILL. Returns how it ended.
+    // Ends it now: SIGTERM to its group, up to `grace` for it to exit, then SIGKILL to the group
+    // (always, for any grandchild left), then reaps. Returns how it ended: its own status if it had
+    // already ended. Calling it again returns the same status.
     ExitStatus stop(milliseconds grace = 500ms);
 
-    // What it printed so far (capped), whole and as lines.
+    // Sends `signal` to the program alone (not its group), e.g. SIGTERM to test a clean shutdown
+    // with wait_exit(). Does nothing once it has been stopped.
+    void send_signal(int signal);
+
+    // What it printed so far (capped), whole and as complete lines (without the '\n'; a last line
+    // without '\n' counts once the stream is closed).
     std::string out() const;
     std::string err() const;
     std::vector<std::string> out_lines() const;
     std::vector<std::string> err_lines() const;
-    // The last `n` lines of stdout and stderr, for messages.
+    // The last `n` lines of stdout and stderr in the order they were read (between the two
+    // streams that order is only approximate), each prefixed as in the transcript, one per line;
+    // for messages.
     std::string last_lines(std::size_t n = 10) const;
 
-    // Inspection through /proc while it runs.
+    // Inspection through /proc while it runs. Throw Failure once it has ended.
     std::size_t open_descriptors() const;  // entries of /proc/PID/fd
     std::size_t threads() const;           // entries of /proc/PID/task
 
     struct State;  // shared with the drain thread
 
-private:
+  private:
+    friend class Connection;  // wait on the program while connecting
+    friend class Listener;    // and while accepting
     std::shared_ptr<State> state_;
 };
 
@@ -143,11 +188,14 @@ struct Endpoint {
     std::string str() const;  // "127.0.0.1:41234", "[::1]:41234"
 };
 
-// One TCP connection held by the test. Every call logs itself as "client-N: ...".
+// One TCP connection held by the test. Every call logs itself as "client-N: ..." (connections the
+// test accepted with a Listener as "server-N: ..."). Every wait has a deadline: a send fails if the
+// peer reads nothing for step_deadline().
 class Connection {
-public:
-    // Connects, retrying until `deadline` while the connection is refused. If `watch` is given and
-    // the program exits meanwhile, fails at once with its status and last lines.
+  public:
+    // Connects to `host` (an IPv4 or IPv6 literal, or a name such as "localhost"), retrying until
+    // `deadline` while the connection is refused. If `watch` is given and the program exits
+    // meanwhile, fails at once with its status and last lines.
     static Connection connect(const std::string& host, std::uint16_t port, Program* watch = nullptr,
                               milliseconds deadline = step_deadline());
 
@@ -163,7 +211,8 @@ public:
     void send(std::string_view bytes);
     // Sends one byte per send() with TCP_NODELAY, so the peer may see each byte separately.
     void send_bytewise(std::string_view bytes);
-    // Sends in pieces cut at the given offsets (increasing, each < size).
+    // Sends in pieces cut at the given offsets (increasing, each > 0 and < size), with TCP_NODELAY.
+    // Throws std::invalid_argument for offsets that do not cut `bytes`.
     void send_split(std::string_view bytes, const std::vector<std::size_t>& offsets);
 
     // Half-close: shutdown(SHUT_WR). The peer reads end of file; we can still receive.
@@ -181,15 +230,16 @@ public:
     std::string receive_all(milliseconds deadline = step_deadline());
     // Expects end of file with no further byte.
     void expect_eof(milliseconds deadline = step_deadline());
-    // Expects that nothing arrives (no byte, no end of file) for `quiet`.
+    // Expects that nothing arrives (no byte, no end of file) for `quiet` (as given, not scaled).
     void expect_silence(milliseconds quiet);
     // Everything received so far.
     const std::string& received() const { return received_; }
 
-private:
+  private:
     friend class Listener;
     Connection(int fd, std::string name);
-    void log_sent(std::string_view bytes);
+    int open_fd(std::string_view doing) const;
+    void send_all(std::string_view bytes);
     int fd_ = -1;
     std::string name_;
     std::string received_;
@@ -198,7 +248,7 @@ private:
 
 // A listening socket held by the test, for lessons whose program is a client.
 class Listener {
-public:
+  public:
     // Binds `host`:0 (the OS picks a free port) and listens.
     explicit Listener(const std::string& host = "127.0.0.1");
     ~Listener();
@@ -207,25 +257,27 @@ public:
 
     std::uint16_t port() const { return port_; }
 
-    // Accepts one connection. If `watch` exits first, fails at once with its status and last lines.
+    // Accepts one connection (named "server-N"). If `watch` exits first, fails at once with its
+    // status and last lines.
     Connection accept(Program* watch = nullptr, milliseconds deadline = step_deadline());
 
-private:
+  private:
     int fd_ = -1;
     std::uint16_t port_ = 0;
+    std::string where_;  // "127.0.0.1:41234", for messages
 };
 
 // A port on `host` that refuses connections: bound (so nobody else takes it) but not listening.
 // Held until destroyed.
 class ClosedPort {
-public:
+  public:
     explicit ClosedPort(const std::string& host = "127.0.0.1");
     ~ClosedPort();
     ClosedPort(const ClosedPort&) = delete;
     ClosedPort& operator=(const ClosedPort&) = delete;
     std::uint16_t port() const { return port_; }
 
-private:
+  private:
     int fd_ = -1;
     std::uint16_t port_ = 0;
 };

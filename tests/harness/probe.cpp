@@ -1,0 +1,1510 @@
+// The probe harness: see probe.hpp for what each call promises.
+//
+// How a Program runs:
+//   - fork(); the child puts itself in its own process group, asks for SIGKILL if the test dies
+//     (PR_SET_PDEATHSIG), points stdin/stdout/stderr at /dev/null (or a stdin pipe) and two pipes,
+//     marks every other descriptor close-on-exec and execs. If exec fails, the child writes errno
+//     to a close-on-exec pipe; the parent reads that pipe until end of file, so when the
+//     constructor returns the program has really started (or Failure was thrown).
+//   - one drain thread per Program polls stdout, stderr, a pidfd and a stop eventfd. It reads
+//     whatever arrives (so the child never blocks on a full pipe), keeps output_cap bytes per
+//     stream, logs complete lines to the transcript, and when the pidfd says the program ended it
+//     drains the pipes once more and records the status WITHOUT reaping (waitid WNOWAIT), so the
+//     pid and the process group id cannot be reused while the test may still signal them. Waiters
+//     block on a condition variable that the drain thread notifies.
+//   - teardown (stop() and the destructor): SIGTERM to the group, wait on the pidfd up to the
+//   grace,
+//     SIGKILL to the group (always: grandchildren may remain after the leader), reap the leader,
+//     reap every orphan of the group (they are ours: the test process is a child subreaper), then
+//     wake the drain thread through the eventfd and join it. The eventfd matters when a process
+//     outside the group still holds the pipes: the drain thread would otherwise wait for end of
+//     file forever.
+#include "probe.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include <fmt/core.h>
+
+extern char** environ;
+
+namespace probe {
+
+namespace {
+
+// ---- small helpers ---------------------------------------------------------------------------
+
+// "Connection refused": the English text of an errno value (strerrordesc_np is thread-safe and
+// ignores the locale, unlike strerror).
+std::string error_text(int error) {
+    const char* text = strerrordesc_np(error);
+    return text ? text : fmt::format("error {}", error);
+}
+
+// "5 s", "1.5 s", "200 ms".
+std::string duration_text(milliseconds d) {
+    const auto ms = d.count();
+    if (ms < 1000) return fmt::format("{} ms", ms);
+    if (ms % 1000 == 0) return fmt::format("{} s", ms / 1000);
+    return fmt::format("{:.1f} s", static_cast<double>(ms) / 1000.0);
+}
+
+// Bytes for a message or the transcript: quoted and escaped, cut if long.
+std::string quoted(std::string_view bytes) {
+    constexpr std::size_t shown = 300;
+    if (bytes.size() <= shown) return "\"" + escape(bytes) + "\"";
+    return fmt::format("\"{}\"... ({} bytes in all)", escape(bytes.substr(0, shown)), bytes.size());
+}
+
+// escape(), or with `quotes` false, for a line the program printed (not shown inside quotes): the
+// same, except that '"' and '\\' stay as they are.
+std::string escape_bytes(std::string_view bytes, bool quotes) {
+    std::string out;
+    out.reserve(bytes.size());
+    for (unsigned char c : bytes) {
+        switch (c) {
+            case '\r':
+                out += "\\r";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\\':
+                out += quotes ? "\\\\" : "\\";
+                break;
+            case '"':
+                out += quotes ? "\\\"" : "\"";
+                break;
+            default:
+                if (c >= 0x20 && c < 0x7f) {
+                    out += static_cast<char>(c);
+                } else {
+                    constexpr char hex[] = "0123456789abcdef";
+                    out += {'\\', 'x', hex[c >> 4], hex[c & 0xf]};
+                }
+        }
+    }
+    return out;
+}
+
+std::string printable(std::string_view line) {
+    return escape_bytes(line, false);
+}
+
+milliseconds until_now(Clock::time_point t) {
+    return std::chrono::ceil<milliseconds>(t - Clock::now());
+}
+
+// poll() one descriptor until `until`. Returns revents, 0 on timeout.
+short wait_fd(int fd, short events, Clock::time_point until) {
+    for (;;) {
+        const auto left = until_now(until);
+        pollfd p{fd, events, 0};
+        const int rc = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, left.count())));
+        if (rc > 0) return p.revents;
+        if (rc == 0 && left.count() <= 0) return 0;
+        if (rc < 0 && errno != EINTR) throw Failure("poll failed: " + error_text(errno));
+    }
+}
+
+void close_fd(int& fd) noexcept {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+}
+
+// ---- addresses -------------------------------------------------------------------------------
+
+struct Address {
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    int family = AF_UNSPEC;
+    const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+// "::1" and "[::1]" are both accepted.
+std::string bare_host(const std::string& host) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        return host.substr(1, host.size() - 2);
+    }
+    return host;
+}
+
+std::vector<Address> resolve(const std::string& host, std::uint16_t port) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    const std::string service = std::to_string(port);
+    if (const int rc = ::getaddrinfo(bare_host(host).c_str(), service.c_str(), &hints, &found)) {
+        throw Failure(
+            fmt::format("cannot find the address of \"{}\": {}", host, ::gai_strerror(rc)));
+    }
+    std::vector<Address> addresses;
+    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+        Address address;
+        std::memcpy(&address.storage, a->ai_addr, a->ai_addrlen);
+        address.length = a->ai_addrlen;
+        address.family = a->ai_family;
+        addresses.push_back(address);
+    }
+    ::freeaddrinfo(found);
+    return addresses;
+}
+
+Endpoint endpoint_of(const sockaddr_storage& storage) {
+    Endpoint e;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (storage.ss_family == AF_INET6) {
+        const auto& a = reinterpret_cast<const sockaddr_in6&>(storage);
+        ::inet_ntop(AF_INET6, &a.sin6_addr, text, sizeof text);
+        e.port = ntohs(a.sin6_port);
+    } else {
+        const auto& a = reinterpret_cast<const sockaddr_in&>(storage);
+        ::inet_ntop(AF_INET, &a.sin_addr, text, sizeof text);
+        e.port = ntohs(a.sin_port);
+    }
+    e.ip = text;
+    return e;
+}
+
+Endpoint socket_name(int fd, bool peer) {
+    sockaddr_storage storage{};
+    socklen_t length = sizeof storage;
+    auto* a = reinterpret_cast<sockaddr*>(&storage);
+    if ((peer ? ::getpeername(fd, a, &length) : ::getsockname(fd, a, &length)) != 0) {
+        throw Failure(
+            fmt::format("{} failed: {}", peer ? "getpeername" : "getsockname", error_text(errno)));
+    }
+    return endpoint_of(storage);
+}
+
+// A socket bound to host:0 (the OS picks the port). Returns the descriptor; sets `where`.
+int bind_any_port(const std::string& host, bool listening, std::uint16_t& port,
+                  std::string& where) {
+    const Address address = resolve(host, 0).front();
+    const int fd = ::socket(address.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) throw Failure("socket failed: " + error_text(errno));
+    if (::bind(fd, address.get(), address.length) != 0 ||
+        (listening && ::listen(fd, SOMAXCONN) != 0)) {
+        const int error = errno;
+        ::close(fd);
+        throw Failure(fmt::format("the test could not {} on {} port 0: {}",
+                                  listening ? "listen" : "bind a port", host, error_text(error)));
+    }
+    const Endpoint e = socket_name(fd, false);
+    port = e.port;
+    where = e.str();
+    return fd;
+}
+
+// ---- transcript ------------------------------------------------------------------------------
+
+// The first `head_size` steps and the last `tail_size` steps are kept; the middle is counted.
+struct Transcript {
+    static constexpr std::size_t head_size = 500;
+    static constexpr std::size_t tail_size = 500;
+    static constexpr std::size_t line_size = 2000;
+    std::mutex mutex;
+    std::vector<std::string> head;
+    std::deque<std::string> tail;
+    std::size_t left_out = 0;
+    int clients = 0;
+    int servers = 0;
+};
+
+// Never destroyed: a drain thread may still log while static objects are being destroyed.
+Transcript& the_transcript() {
+    static auto* transcript = new Transcript;
+    return *transcript;
+}
+
+std::string next_name(const char* role) {
+    Transcript& t = the_transcript();
+    std::scoped_lock lock(t.mutex);
+    int& counter = std::string_view(role) == "client" ? t.clients : t.servers;
+    return fmt::format("{}-{}", role, ++counter);
+}
+
+}  // namespace
+
+// ---- deadlines -------------------------------------------------------------------------------
+
+milliseconds scaled(milliseconds base) {
+    double scale = 1.0;
+    if (const char* text = std::getenv("WORKBOOK_TIME_SCALE"); text != nullptr && *text != '\0') {
+        const std::string_view s(text);
+        const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), scale);
+        if (error != std::errc() || end != s.data() + s.size() || !std::isfinite(scale) ||
+            scale <= 0) {
+            throw Failure(fmt::format(
+                "WORKBOOK_TIME_SCALE must be a positive number such as 2 or 0.5, not \"{}\"", s));
+        }
+    }
+    return milliseconds(static_cast<milliseconds::rep>(std::ceil(base.count() * scale)));
+}
+
+milliseconds step_deadline() {
+    return scaled(5s);
+}
+
+// ---- transcript ------------------------------------------------------------------------------
+
+std::string escape(std::string_view bytes) {
+    return escape_bytes(bytes, true);
+}
+
+void log(std::string_view line) {
+    std::string step(line.substr(0, Transcript::line_size));
+    if (line.size() > Transcript::line_size) {
+        step += fmt::format("... ({} more characters)", line.size() - Transcript::line_size);
+    }
+    Transcript& t = the_transcript();
+    std::scoped_lock lock(t.mutex);
+    if (t.head.size() < Transcript::head_size) {
+        t.head.push_back(std::move(step));
+        return;
+    }
+    t.tail.push_back(std::move(step));
+    if (t.tail.size() > Transcript::tail_size) {
+        t.tail.pop_front();
+        ++t.left_out;
+    }
+}
+
+std::string transcript() {
+    Transcript& t = the_transcript();
+    std::scoped_lock lock(t.mutex);
+    std::string out;
+    for (const auto& line : t.head) out += line + '\n';
+    if (t.left_out > 0) out += fmt::format("... ({} steps left out) ...\n", t.left_out);
+    for (const auto& line : t.tail) out += line + '\n';
+    return out;
+}
+
+void clear_transcript() {
+    Transcript& t = the_transcript();
+    std::scoped_lock lock(t.mutex);
+    t.head.clear();
+    t.tail.clear();
+    t.left_out = 0;
+    t.clients = 0;
+    t.servers = 0;
+}
+
+// ---- the program under test ------------------------------------------------------------------
+
+std::string ExitStatus::describe() const {
+    if (!signaled) return fmt::format("exited with status {}", code);
+    const char* abbreviation = sigabbrev_np(signal);
+    const char* description = sigdescr_np(signal);
+    if (abbreviation == nullptr || description == nullptr) {
+        return fmt::format("was killed by signal {}", signal);
+    }
+    std::string lower(description);
+    if (!lower.empty()) lower[0] = static_cast<char>(std::tolower(lower[0]));
+    return fmt::format("was killed by signal SIG{} ({})", abbreviation, lower);
+}
+
+std::filesystem::path program_under_test(const char* compiled_in) {
+    std::filesystem::path path;
+    if (const char* from_env = std::getenv("WORKBOOK_PROGRAM"); from_env && *from_env) {
+        path = from_env;
+    } else if (compiled_in != nullptr && *compiled_in != '\0') {
+        path = compiled_in;
+    } else {
+        throw Failure(
+            "The tests do not know which program to start: set WORKBOOK_PROGRAM to its path (the "
+            "build does this for server and client lessons).");
+    }
+    std::error_code error;
+    if (!std::filesystem::exists(path, error)) {
+        throw Failure(fmt::format(
+            "The program to test, {}, does not exist. Build the lesson first (cmake --build).",
+            path.string()));
+    }
+    return path;
+}
+
+namespace {
+
+constexpr int out_stream = 0;
+constexpr int err_stream = 1;
+// Reads of 64 KiB that empty a full pipe (1 MiB at most unless fs.pipe-max-size was raised): what a
+// program wrote before it ended, without reading for ever what a grandchild keeps writing.
+constexpr int whole_pipe = 16;
+
+}  // namespace
+
+struct Program::State {
+    // Fixed at start.
+    std::string label;
+    std::size_t cap = 0;
+    pid_t pid = -1;
+    int pidfd = -1;
+    int out = -1;  // read ends of the child's stdout and stderr
+    int err = -1;
+    int in = -1;       // write end of the child's stdin, while stdin_data remains
+    int stop_fd = -1;  // eventfd: the teardown wakes the drain thread
+    std::string stdin_data;
+    std::thread drain;
+    bool reaped = false;  // used by the test's thread only
+
+    // Shared with the drain thread, under `mutex`.
+    mutable std::mutex mutex;
+    std::condition_variable changed;
+    struct Stream {
+        std::string kept;     // up to cap bytes
+        std::string partial;  // the line being received
+        std::vector<std::string> lines;
+        bool dropped = false;  // more than cap bytes arrived
+        bool closed = false;
+    };
+    std::array<Stream, 2> streams;
+    std::vector<std::pair<int, std::size_t>> order;  // (stream, line index), in arrival order
+    std::optional<ExitStatus> exit;
+
+    // "Your program" / "Program 'peer'".
+    std::string who() const {
+        return label == "your_program" ? "Your program" : fmt::format("Program '{}'", label);
+    }
+    std::string prefix(int stream) const {
+        return stream == out_stream ? fmt::format("[{}] ", label)
+                                    : fmt::format("[{} stderr] ", label);
+    }
+
+    // Under `mutex`. Keeps what fits in the cap, splits it into lines, logs each line.
+    void take(int which, std::string_view chunk) {
+        Stream& s = streams[which];
+        const std::size_t room = cap - std::min(cap, s.kept.size());
+        const std::string_view kept = chunk.substr(0, std::min(room, chunk.size()));
+        s.kept += kept;
+        for (char c : kept) {
+            if (c == '\n') {
+                end_line(which);
+            } else {
+                s.partial += c;
+            }
+        }
+        if (kept.size() < chunk.size() && !s.dropped) {
+            s.dropped = true;
+            log(fmt::format("{}... (more than {} bytes on {}: the rest is read but not kept)",
+                            prefix(which), cap, which == out_stream ? "stdout" : "stderr"));
+        }
+    }
+
+    void end_line(int which) {
+        Stream& s = streams[which];
+        std::string line = std::move(s.partial);
+        s.partial.clear();
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        log(prefix(which) + printable(line));
+        s.lines.push_back(std::move(line));
+        order.emplace_back(which, s.lines.size() - 1);
+    }
+
+    // Under `mutex`: the stream reached end of file (or will not be read any more).
+    void close_stream(int which) {
+        Stream& s = streams[which];
+        if (s.closed) return;
+        s.closed = true;
+        if (!s.partial.empty()) end_line(which);
+        changed.notify_all();
+    }
+
+    // Under `mutex`.
+    void record_exit(const ExitStatus& status) {
+        if (exit) return;
+        exit = status;
+        log(fmt::format("{} {}", label, status.describe()));
+        changed.notify_all();
+    }
+
+    std::string last_lines(std::size_t n) const {  // under `mutex`
+        std::string out;
+        const std::size_t first = order.size() > n ? order.size() - n : 0;
+        for (std::size_t i = first; i < order.size(); ++i) {
+            const auto [which, index] = order[i];
+            if (!out.empty()) out += '\n';
+            out += prefix(which) + printable(streams[which].lines[index]);
+        }
+        for (int which : {out_stream, err_stream}) {
+            if (!streams[which].partial.empty()) {
+                if (!out.empty()) out += '\n';
+                out += prefix(which) + printable(streams[which].partial) + " (no end of line yet)";
+            }
+        }
+        return out;
+    }
+
+    // "Its last lines:\n  [your_program] ..." or "It printed nothing." Under `mutex`.
+    std::string quote_last_lines() const {
+        std::string lines = last_lines(10);
+        if (lines.empty()) return "It printed nothing.";
+        std::string out = "Its last lines:";
+        std::size_t start = 0;
+        while (start <= lines.size()) {
+            const std::size_t end = std::min(lines.find('\n', start), lines.size());
+            out += "\n  " + lines.substr(start, end - start);
+            start = end + 1;
+        }
+        return out;
+    }
+
+    // Waits until the program's status is known or `until` passes. True if it ended.
+    bool wait_exit_until(Clock::time_point until) {
+        std::unique_lock lock(mutex);
+        return changed.wait_until(lock, until, [&] { return exit.has_value(); });
+    }
+
+    // "Your program exited with status 1 before X. Its last lines: ..."
+    std::string exited_before(std::string_view what) {
+        std::scoped_lock lock(mutex);
+        return fmt::format("{} {} before {}. {}", who(), exit ? exit->describe() : "ended", what,
+                           quote_last_lines());
+    }
+
+    // The drain thread.
+    void run_drain() noexcept;
+    void read_available(int which, int max_reads);
+    void write_stdin();
+    void teardown(milliseconds grace) noexcept;
+};
+
+// At most `max_reads` reads, each without the lock (only the drain thread reads or closes a
+// stream), so a program that floods its output never keeps a waiter off the mutex for long.
+void Program::State::read_available(int which, int max_reads) {
+    const int fd = which == out_stream ? out : err;
+    char buffer[65536];
+    for (int i = 0; i < max_reads && !streams[which].closed; ++i) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return;
+        std::scoped_lock lock(mutex);
+        if (n > 0) {
+            take(which, std::string_view(buffer, static_cast<std::size_t>(n)));
+            changed.notify_all();
+        } else {
+            close_stream(which);  // end of file, or an error: nothing more will come
+        }
+    }
+}
+
+void Program::State::write_stdin() {
+    while (!stdin_data.empty()) {
+        const ssize_t n = ::write(in, stdin_data.data(), stdin_data.size());
+        if (n > 0) {
+            stdin_data.erase(0, static_cast<std::size_t>(n));
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno == EAGAIN) {
+            return;
+        } else {
+            break;  // EPIPE: the program closed its stdin without reading it all
+        }
+    }
+    close_fd(in);
+}
+
+void Program::State::run_drain() noexcept {
+    // A write to a stdin pipe whose reader is gone must fail with EPIPE, not kill the test.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+
+    bool ended = false;
+    try {
+        for (;;) {
+            std::array<pollfd, 5> fds{};
+            int n = 0;
+            const auto add = [&](int fd, short events) {
+                fds[n++] = pollfd{fd, events, 0};
+                return n - 1;
+            };
+            const int i_out = !streams[out_stream].closed ? add(out, POLLIN) : -1;
+            const int i_err = !streams[err_stream].closed ? add(err, POLLIN) : -1;
+            const int i_pid = !ended ? add(pidfd, POLLIN) : -1;
+            const int i_in = in >= 0 ? add(in, POLLOUT) : -1;
+            const int i_stop = add(stop_fd, POLLIN);
+            if (i_stop == 0) break;  // nothing left to watch
+
+            if (::poll(fds.data(), static_cast<nfds_t>(n), -1) < 0) {
+                if (errno == EINTR) continue;
+                break;
+            }
+            if (i_in >= 0 && fds[i_in].revents != 0) write_stdin();
+            if (i_out >= 0 && fds[i_out].revents != 0) read_available(out_stream, 4);
+            if (i_err >= 0 && fds[i_err].revents != 0) read_available(err_stream, 4);
+            if (i_pid >= 0 && fds[i_pid].revents != 0) {
+                // Everything the program wrote before it ended is in the pipes now: take it
+                // first, so a waiter told "it exited" also sees its last lines.
+                ended = true;
+                close_fd(in);
+                siginfo_t info{};
+                const int rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd),
+                                        &info, WEXITED | WNOHANG | WNOWAIT);
+                read_available(out_stream, whole_pipe);
+                read_available(err_stream, whole_pipe);
+                std::scoped_lock lock(mutex);
+                if (rc == 0 && info.si_pid != 0) {
+                    ExitStatus status;
+                    status.signaled = info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
+                    (status.signaled ? status.signal : status.code) = info.si_status;
+                    record_exit(status);
+                }
+                // Otherwise the teardown reaped it first and records the status itself.
+            }
+            if (fds[i_stop].revents != 0) break;
+        }
+    } catch (...) {
+        // Logging ran out of memory: stop draining rather than crash the test.
+    }
+    // Last look: whatever is still in the pipes, then the streams count as closed.
+    try {
+        read_available(out_stream, whole_pipe);
+        read_available(err_stream, whole_pipe);
+        std::scoped_lock lock(mutex);
+        close_stream(out_stream);
+        close_stream(err_stream);
+    } catch (...) {
+    }
+}
+
+namespace {
+
+// The test process adopts orphaned descendants (so teardown can reap a whole group), and children
+// must be reapable (SIGCHLD not ignored) for the exit status to exist.
+void prepare_parent() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        struct sigaction current {};
+        if (::sigaction(SIGCHLD, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) {
+            ::signal(SIGCHLD, SIG_DFL);
+        }
+    });
+}
+
+// The command as a student can paste it into bash: 'quoted' words, $'...' for unprintable bytes.
+std::string shell_words(const std::filesystem::path& path, const std::vector<std::string>& args) {
+    const auto word = [](const std::string& w) {
+        const bool plain = !w.empty() && w.find_first_not_of(
+                                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789-_./:=,+@%") == std::string::npos;
+        if (plain) return w;
+        const bool printable_ascii = std::all_of(w.begin(), w.end(), [](char c) {
+            return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+        });
+        std::string out = printable_ascii ? "'" : "$'";
+        for (char c : printable_ascii ? w : escape(w)) {
+            out += c == '\'' ? (printable_ascii ? "'\\''" : "\\'") : std::string(1, c);
+        }
+        return out + "'";
+    };
+    std::string out = word(path.string());
+    for (const auto& a : args) out += " " + word(a);
+    return out;
+}
+
+// Child side of fork(): only async-signal-safe calls from here to exec.
+[[noreturn]] void exec_child(pid_t parent, int in, int out, int err, int report, char** argv) {
+    const auto fail = [report] {
+        const int error = errno;
+        [[maybe_unused]] const ssize_t n = ::write(report, &error, sizeof error);
+        ::_exit(127);
+    };
+    if (::setpgid(0, 0) != 0) fail();
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail();
+    // The parent may have died before PR_SET_PDEATHSIG took effect: then nobody waits for us.
+    if (::getppid() != parent) ::_exit(127);
+    if (::dup2(in, STDIN_FILENO) < 0 || ::dup2(out, STDOUT_FILENO) < 0 ||
+        ::dup2(err, STDERR_FILENO) < 0) {
+        fail();
+    }
+    // Start from default signal handling: an ignored SIGPIPE (say) would survive exec and hide
+    // the very bug a test looks for. Handlers are reset by exec anyway; ignored signals are not.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int signal = 1; signal < NSIG; ++signal) {
+        struct sigaction current {};
+        if (::sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) {
+            struct sigaction fallback {};
+            fallback.sa_handler = SIG_DFL;
+            ::sigaction(signal, &fallback, nullptr);
+        }
+    }
+    // Every descriptor but 0, 1, 2 closes at exec (including `report`, which tells the parent
+    // that exec succeeded).
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        rlimit limit{};
+        const int last = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < 65536
+                             ? static_cast<int>(limit.rlim_cur)
+                             : 65536;
+        for (int fd = 3; fd < last; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    ::execve(argv[0], argv, environ);
+    fail();
+    ::_exit(127);  // not reached
+}
+
+}  // namespace
+
+Program::Program(const std::filesystem::path& path, std::vector<std::string> args)
+    : Program(path, std::move(args), Options{}) {}
+
+Program::Program(const std::filesystem::path& path, std::vector<std::string> args, Options options)
+    : state_(std::make_shared<State>()) {
+    prepare_parent();
+    State& s = *state_;
+    s.label = options.label;
+    s.cap = options.output_cap;
+    const std::string command = shell_words(path, args);
+
+    // Everything the child needs is prepared before fork(): after it, no allocation.
+    std::vector<std::string> words{path.string()};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+
+    // Descriptors that are only the child's: closed in the parent once it has forked.
+    int child_in = -1, child_out = -1, child_err = -1, report_read = -1, report_write = -1;
+    const auto cleanup = [&] {
+        for (int* fd : {&child_in, &child_out, &child_err, &report_read, &report_write, &s.out,
+                        &s.err, &s.in, &s.stop_fd, &s.pidfd}) {
+            close_fd(*fd);
+        }
+    };
+    const auto check = [&](bool ok, const char* call) {
+        if (ok) return;
+        const int error = errno;
+        cleanup();
+        throw Failure(fmt::format("could not start {}: {} failed: {}", path.string(), call,
+                                  error_text(error)));
+    };
+    int fds[2];
+    check(::pipe2(fds, O_CLOEXEC) == 0, "pipe2");
+    s.out = fds[0], child_out = fds[1];
+    check(::pipe2(fds, O_CLOEXEC) == 0, "pipe2");
+    s.err = fds[0], child_err = fds[1];
+    check(::pipe2(fds, O_CLOEXEC) == 0, "pipe2");
+    report_read = fds[0], report_write = fds[1];
+    if (options.stdin_data) {
+        check(::pipe2(fds, O_CLOEXEC) == 0, "pipe2");
+        child_in = fds[0], s.in = fds[1];
+        s.stdin_data = *options.stdin_data;
+        check(::fcntl(s.in, F_SETFL, O_NONBLOCK) == 0, "fcntl");
+    } else {
+        child_in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        check(child_in >= 0, "open /dev/null");
+    }
+    check(::fcntl(s.out, F_SETFL, O_NONBLOCK) == 0 && ::fcntl(s.err, F_SETFL, O_NONBLOCK) == 0,
+          "fcntl");
+    s.stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    check(s.stop_fd >= 0, "eventfd");
+
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    check(pid >= 0, "fork");
+    if (pid == 0) exec_child(parent, child_in, child_out, child_err, report_write, argv.data());
+
+    s.pid = pid;
+    for (int* fd : {&child_in, &child_out, &child_err, &report_write}) close_fd(*fd);
+    int exec_error = 0;
+    ssize_t got;
+    do {
+        got = ::read(report_read, &exec_error, sizeof exec_error);
+    } while (got < 0 && errno == EINTR);
+    close_fd(report_read);
+    if (got > 0) {
+        int status;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        cleanup();
+        throw Failure(fmt::format("could not start {}: {}", path.string(), error_text(exec_error)));
+    }
+
+    // The child is not reaped before the teardown, so the pidfd refers to it for sure.
+    s.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (s.pidfd < 0) {
+        const int error = errno;
+        ::kill(-pid, SIGKILL);
+        int status;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        cleanup();
+        throw Failure(fmt::format("could not watch {}: pidfd_open failed: {}", path.string(),
+                                  error_text(error)));
+    }
+    try {
+        log(fmt::format("{} started as pid {}: {}", s.label, pid, command));
+        s.drain = std::thread([state = state_] { state->run_drain(); });
+    } catch (...) {
+        s.teardown(0ms);  // the destructor will not run: stop it here
+        throw;
+    }
+}
+
+void Program::State::teardown(milliseconds grace) noexcept {
+    if (reaped) return;
+    try {
+        bool ended;
+        {
+            std::scoped_lock lock(mutex);
+            ended = exit.has_value();
+        }
+        if (!ended) log(fmt::format("stopping {}: SIGTERM to its process group", label));
+        ::kill(-pid, SIGTERM);
+        ::kill(-pid, SIGCONT);  // a stopped process must run to see SIGTERM
+        if (!ended) {
+            const auto until = Clock::now() + grace;
+            short revents = 0;
+            try {
+                revents = wait_fd(pidfd, POLLIN, until);
+            } catch (...) {
+            }
+            if (revents == 0) {
+                log(fmt::format("{} was still running after {}: SIGKILL to its process group",
+                                label, duration_text(grace)));
+            }
+        }
+    } catch (...) {
+        // Only logging can throw here; the signals still go out below.
+    }
+    // SIGKILL the group even when the leader has ended: any grandchild left in it dies too. The
+    // leader is not reaped yet, so the group id still names this group.
+    ::kill(pid, SIGKILL);
+    int raw = 0;
+    pid_t rc;
+    while ((rc = ::waitpid(pid, &raw, 0)) < 0 && errno == EINTR) {
+    }
+    // Orphans of the group were reparented to us (child subreaper): reap them all.
+    while (::waitpid(-pid, nullptr, 0) > 0 || errno == EINTR) {
+    }
+    reaped = true;
+    try {
+        std::scoped_lock lock(mutex);
+        if (rc == pid) {
+            ExitStatus status;
+            status.signaled = WIFSIGNALED(raw);
+            (status.signaled ? status.signal : status.code) =
+                status.signaled ? WTERMSIG(raw) : WEXITSTATUS(raw);
+            record_exit(status);
+        } else if (!exit) {
+            exit = ExitStatus{};
+        }
+    } catch (...) {
+    }
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(stop_fd, &one, sizeof one);
+    if (drain.joinable()) drain.join();
+    for (int* fd : {&out, &err, &in, &stop_fd, &pidfd}) close_fd(*fd);
+}
+
+Program::~Program() {
+    state_->teardown(500ms);
+}
+
+pid_t Program::pid() const {
+    return state_->pid;
+}
+
+ExitStatus Program::stop(milliseconds grace) {
+    state_->teardown(grace);
+    std::scoped_lock lock(state_->mutex);
+    return state_->exit.value_or(ExitStatus{});
+}
+
+void Program::send_signal(int signal) {
+    if (state_->reaped) return;
+    log(fmt::format("sending SIG{} to {}", sigabbrev_np(signal) ? sigabbrev_np(signal) : "?",
+                    state_->label));
+    ::kill(state_->pid, signal);  // not reaped yet, so the pid is still this program's
+}
+
+std::string Program::wait_for_line(const std::function<bool(std::string_view)>& match,
+                                   std::string_view what, milliseconds deadline) {
+    State& s = *state_;
+    const auto until = Clock::now() + deadline;
+    std::size_t next = 0;
+    for (;;) {
+        std::vector<std::string> fresh;
+        bool ended;
+        {
+            std::unique_lock lock(s.mutex);
+            s.changed.wait_until(lock, until, [&] {
+                return s.streams[out_stream].lines.size() > next || s.exit.has_value() ||
+                       s.streams[out_stream].closed;
+            });
+            const auto& lines = s.streams[out_stream].lines;
+            fresh.assign(lines.begin() + static_cast<std::ptrdiff_t>(next), lines.end());
+            next = lines.size();
+            ended = s.exit.has_value() || s.streams[out_stream].closed;
+        }
+        // `match` runs without the lock: it may be slow or call back into this Program.
+        for (const auto& line : fresh) {
+            if (match(line)) return line;
+        }
+        if (!fresh.empty()) continue;
+        if (ended) {
+            std::unique_lock lock(s.mutex);
+            if (!s.exit) {
+                // stdout closed but the program runs on: wait for its end or the deadline.
+                if (!s.changed.wait_until(lock, until, [&] { return s.exit.has_value(); })) {
+                    throw Failure(fmt::format(
+                        "{} closed its standard output before printing {}, and is still "
+                        "running. {}",
+                        s.who(), what, s.quote_last_lines()));
+                }
+            }
+            lock.unlock();
+            throw Failure(s.exited_before(fmt::format("printing {}", what)));
+        }
+        if (Clock::now() >= until) {
+            std::scoped_lock lock(s.mutex);
+            const bool silent = s.order.empty() && s.streams[out_stream].partial.empty() &&
+                                s.streams[err_stream].partial.empty();
+            throw Failure(fmt::format(
+                "{} did not print {} within {} (it is still running). {}{}", s.who(), what,
+                duration_text(deadline), s.quote_last_lines(),
+                silent ? " If it did print the line, the line may still sit in its output "
+                         "buffer: stdout into a pipe is fully buffered, so end the line with "
+                         "std::endl or call std::fflush(stdout)."
+                       : ""));
+        }
+    }
+}
+
+std::string Program::wait_for_line(const std::regex& pattern, std::string_view what,
+                                   milliseconds deadline) {
+    return wait_for_line(
+        [&](std::string_view line) { return std::regex_search(line.begin(), line.end(), pattern); },
+        what, deadline);
+}
+
+std::uint16_t Program::port(milliseconds deadline) {
+    const std::string what = "the line announcing its port";
+    const std::string line = wait_for_line([](std::string_view) { return true; }, what, deadline);
+    const auto colon = line.rfind(':');
+    unsigned value = 0;
+    if (colon != std::string::npos) {
+        const char* first = line.data() + colon + 1;
+        const auto [end, error] = std::from_chars(first, line.data() + line.size(), value);
+        if (error != std::errc() || end == first) value = 0;
+    }
+    if (value == 0 || value > 65535) {
+        throw Failure(fmt::format(
+            "{}'s first line was \"{}\", but the tests expected it to announce the port it "
+            "listens on, such as \"Listening on 127.0.0.1:41234\" (the port is the number after "
+            "the last ':').",
+            state_->who(), printable(line)));
+    }
+    return static_cast<std::uint16_t>(value);
+}
+
+std::optional<ExitStatus> Program::status() {
+    std::scoped_lock lock(state_->mutex);
+    return state_->exit;
+}
+
+ExitStatus Program::wait_exit(milliseconds deadline) {
+    State& s = *state_;
+    if (!s.wait_exit_until(Clock::now() + deadline)) {
+        std::scoped_lock lock(s.mutex);
+        throw Failure(
+            fmt::format("{} was still running after {}, but the tests expected it to "
+                        "exit. {}",
+                        s.who(), duration_text(deadline), s.quote_last_lines()));
+    }
+    std::scoped_lock lock(s.mutex);
+    return *s.exit;
+}
+
+std::string Program::out() const {
+    std::scoped_lock lock(state_->mutex);
+    return state_->streams[out_stream].kept;
+}
+
+std::string Program::err() const {
+    std::scoped_lock lock(state_->mutex);
+    return state_->streams[err_stream].kept;
+}
+
+std::vector<std::string> Program::out_lines() const {
+    std::scoped_lock lock(state_->mutex);
+    return state_->streams[out_stream].lines;
+}
+
+std::vector<std::string> Program::err_lines() const {
+    std::scoped_lock lock(state_->mutex);
+    return state_->streams[err_stream].lines;
+}
+
+std::string Program::last_lines(std::size_t n) const {
+    std::scoped_lock lock(state_->mutex);
+    return state_->last_lines(n);
+}
+
+namespace {
+
+std::size_t count_entries(const Program::State& s, pid_t pid, const char* what) {
+    const std::filesystem::path dir = fmt::format("/proc/{}/{}", pid, what);
+    std::error_code error;
+    std::size_t count = 0;
+    for (std::filesystem::directory_iterator it(dir, error), end; !error && it != end;
+         it.increment(error)) {
+        ++count;
+    }
+    std::scoped_lock lock(s.mutex);
+    if (s.exit || (error && count == 0)) {
+        throw Failure(fmt::format("cannot read {}: {} {}", dir.string(), s.who(),
+                                  s.exit ? s.exit->describe() : "is not running"));
+    }
+    return count;
+}
+
+}  // namespace
+
+std::size_t Program::open_descriptors() const {
+    return count_entries(*state_, pid(), "fd");
+}
+
+std::size_t Program::threads() const {
+    return count_entries(*state_, pid(), "task");
+}
+
+// ---- connections -----------------------------------------------------------------------------
+
+std::string Endpoint::str() const {
+    return ip.find(':') != std::string::npos ? fmt::format("[{}]:{}", ip, port)
+                                             : fmt::format("{}:{}", ip, port);
+}
+
+namespace {
+
+bool worth_retrying(int error) {
+    return error == ECONNREFUSED || error == ECONNRESET || error == EAGAIN || error == EINTR ||
+           error == ETIMEDOUT;
+}
+
+// One attempt: a non-blocking connect that waits for the handshake until `until`. Returns the
+// descriptor, or -1 with the error in `error`.
+int try_connect(const Address& address, Clock::time_point until, int& error) {
+    const int fd = ::socket(address.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        error = errno;
+        return -1;
+    }
+    if (::connect(fd, address.get(), address.length) == 0) return fd;
+    error = errno;
+    if (error == EINPROGRESS) {
+        // Loopback usually completes at once; a full accept backlog makes the SYN wait.
+        if (wait_fd(fd, POLLOUT, until) == 0) {
+            error = ETIMEDOUT;
+        } else {
+            socklen_t length = sizeof error;
+            ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+            if (error == 0) return fd;
+        }
+    }
+    ::close(fd);
+    return -1;
+}
+
+}  // namespace
+
+Connection Connection::connect(const std::string& host, std::uint16_t port, Program* watch,
+                               milliseconds deadline) {
+    const std::string name = next_name("client");
+    const auto until = Clock::now() + deadline;
+    const std::string target = bare_host(host).find(':') != std::string::npos
+                                   ? fmt::format("[{}]:{}", bare_host(host), port)
+                                   : fmt::format("{}:{}", host, port);
+    const std::vector<Address> addresses = resolve(host, port);
+    int error = 0;
+    for (;;) {
+        for (const Address& address : addresses) {
+            const int fd = try_connect(address, until, error);
+            if (fd >= 0) {
+                Connection c(fd, name);
+                log(fmt::format("{}: connected to {} from {}", name,
+                                endpoint_of(address.storage).str(), c.local().str()));
+                return c;
+            }
+            if (!worth_retrying(error)) {
+                log(fmt::format("{}: could not connect to {}: {}", name, target,
+                                error_text(error)));
+                throw Failure(fmt::format("{}: could not connect to {}: {}", name, target,
+                                          error_text(error)));
+            }
+        }
+        // Wait a little before the next try: on the program, so that its end wakes us at once.
+        const auto next_try = std::min(until, Clock::now() + 50ms);
+        const bool ended = watch != nullptr ? watch->state_->wait_exit_until(next_try) : false;
+        if (watch == nullptr) {
+            ::poll(nullptr, 0,
+                   static_cast<int>(std::max<long long>(0, until_now(next_try).count())));
+        }
+        if (ended) {
+            log(fmt::format("{}: could not connect to {}: {}", name, target, error_text(error)));
+            throw Failure(fmt::format("{}: could not connect to {}: {}", name, target,
+                                      watch->state_->exited_before("accepting the connection")));
+        }
+        if (Clock::now() >= until) break;
+    }
+    log(fmt::format("{}: could not connect to {} within {}: {}", name, target,
+                    duration_text(deadline), error_text(error)));
+    std::string cause;
+    if (error == ETIMEDOUT) {
+        cause =
+            "The connection was never accepted: the listen backlog may be full — does the "
+            "server still call accept()?";
+    } else if (watch != nullptr) {
+        cause = fmt::format(
+            "{} is running but nothing accepts connections on {} — did it call listen()? Did it "
+            "bind the port it printed?",
+            watch->state_->who(), target);
+    } else {
+        cause = fmt::format("Nothing accepts connections on {}.", target);
+    }
+    throw Failure(fmt::format("{}: could not connect to {} within {} (last error: {}). {}", name,
+                              target, duration_text(deadline), error_text(error), cause));
+}
+
+Connection::Connection(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+
+Connection::Connection(Connection&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      name_(std::move(other.name_)),
+      received_(std::move(other.received_)),
+      eof_(other.eof_) {}
+
+Connection& Connection::operator=(Connection&& other) noexcept {
+    if (this != &other) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = std::exchange(other.fd_, -1);
+        name_ = std::move(other.name_);
+        received_ = std::move(other.received_);
+        eof_ = other.eof_;
+    }
+    return *this;
+}
+
+Connection::~Connection() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+int Connection::open_fd(std::string_view doing) const {
+    if (fd_ < 0) {
+        throw Failure(
+            fmt::format("{}: the test tried to {} after closing the connection", name_, doing));
+    }
+    return fd_;
+}
+
+Endpoint Connection::local() const {
+    return socket_name(open_fd("read its address"), false);
+}
+
+Endpoint Connection::peer() const {
+    return socket_name(open_fd("read its address"), true);
+}
+
+// Logged before the bytes go out, so the transcript shows the program's reaction after them.
+void Connection::send_all(std::string_view bytes) {
+    const int fd = open_fd("send");
+    std::size_t sent = 0;
+    auto until = Clock::now() + step_deadline();
+    const auto fail = [&](const std::string& cause) {
+        log(fmt::format("{}: could not send the last {} of those {} bytes", name_,
+                        bytes.size() - sent, bytes.size()));
+        throw Failure(fmt::format("{}: could not send (sent {} of {} bytes): {}", name_, sent,
+                                  bytes.size(), cause));
+    };
+    while (sent < bytes.size()) {
+        const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += static_cast<std::size_t>(n);
+            until = Clock::now() + step_deadline();
+        } else if (errno == EAGAIN || errno == EINTR) {
+            if (errno == EAGAIN && wait_fd(fd, POLLOUT, until) == 0) {
+                fail(
+                    fmt::format("your program read nothing for {}, so the connection's buffers "
+                                "are full — is it still reading from this connection?",
+                                duration_text(step_deadline())));
+            }
+        } else if (errno == ECONNRESET) {
+            fail(
+                "your program reset the connection: it closed the socket while unread data was "
+                "waiting, or it crashed");
+        } else if (errno == EPIPE) {
+            fail(
+                "the connection is closed (broken pipe) — did your program close the socket "
+                "too early?");
+        } else {
+            fail(error_text(errno));
+        }
+    }
+}
+
+void Connection::send(std::string_view bytes) {
+    open_fd("send");
+    log(fmt::format("{}: Sent bytes: {}", name_, quoted(bytes)));
+    send_all(bytes);
+}
+
+void Connection::send_bytewise(std::string_view bytes) {
+    const int one = 1;
+    ::setsockopt(open_fd("send"), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    log(fmt::format("{}: Sent bytes one at a time (one send() each, TCP_NODELAY): {}", name_,
+                    quoted(bytes)));
+    for (std::size_t i = 0; i < bytes.size(); ++i) send_all(bytes.substr(i, 1));
+}
+
+void Connection::send_split(std::string_view bytes, const std::vector<std::size_t>& offsets) {
+    std::size_t from = 0;
+    for (std::size_t cut : offsets) {
+        if (cut <= from || cut >= bytes.size()) {
+            throw std::invalid_argument(
+                fmt::format("send_split: offset {} does not cut {} bytes after offset {}", cut,
+                            bytes.size(), from));
+        }
+        from = cut;
+    }
+    const int one = 1;
+    ::setsockopt(open_fd("send"), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    from = 0;
+    for (std::size_t i = 0; i <= offsets.size(); ++i) {
+        const std::size_t to = i < offsets.size() ? offsets[i] : bytes.size();
+        const std::string_view piece = bytes.substr(from, to - from);
+        log(fmt::format("{}: Sent bytes (piece {} of {}): {}", name_, i + 1, offsets.size() + 1,
+                        quoted(piece)));
+        send_all(piece);
+        from = to;
+    }
+}
+
+void Connection::shutdown_write() {
+    if (::shutdown(open_fd("half-close"), SHUT_WR) != 0) {
+        throw Failure(fmt::format("{}: shutdown(SHUT_WR) failed: {}", name_, error_text(errno)));
+    }
+    log(fmt::format("{}: half-closed (shutdown SHUT_WR)", name_));
+}
+
+void Connection::abort() {
+    const linger reset{1, 0};
+    ::setsockopt(open_fd("abort"), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    ::close(std::exchange(fd_, -1));
+    log(fmt::format("{}: aborted with RST", name_));
+}
+
+void Connection::close() {
+    ::close(open_fd("close"));
+    fd_ = -1;
+    log(fmt::format("{}: closed the connection", name_));
+}
+
+namespace {
+
+enum class Got { data, eof, reset, timeout };
+
+// One recv() after waiting until `until`. Appends to `into`.
+Got receive_some(int fd, std::string& into, Clock::time_point until, int& error) {
+    for (;;) {
+        if (wait_fd(fd, POLLIN, until) == 0) return Got::timeout;
+        char buffer[65536];
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n > 0) {
+            into.append(buffer, static_cast<std::size_t>(n));
+            return Got::data;
+        }
+        if (n == 0) return Got::eof;
+        if (errno == EAGAIN || errno == EINTR) continue;
+        error = errno;
+        return Got::reset;  // ECONNRESET, or another error reported the same way
+    }
+}
+
+std::string so_far(std::string_view bytes) {
+    return bytes.empty() ? "nothing" : quoted(bytes);
+}
+
+}  // namespace
+
+std::string Connection::receive_until(const std::function<bool(std::string_view)>& done,
+                                      std::string_view what, milliseconds deadline) {
+    const int fd = open_fd("receive");
+    if (done(received_)) return received_;
+    const auto until = Clock::now() + deadline;
+    const std::size_t start = received_.size();
+    const auto log_new = [&] {
+        if (received_.size() > start) {
+            log(fmt::format("{}: Received bytes: {}", name_,
+                            quoted(std::string_view(received_).substr(start))));
+        }
+    };
+    const auto fresh = [&] { return so_far(std::string_view(received_).substr(start)); };
+    if (eof_) {
+        throw Failure(
+            fmt::format("{}: your program had already closed the connection, so {} "
+                        "cannot arrive.",
+                        name_, what));
+    }
+    for (;;) {
+        int error = 0;
+        switch (receive_some(fd, received_, until, error)) {
+            case Got::data:
+                if (done(received_)) {
+                    log_new();
+                    return received_;
+                }
+                break;
+            case Got::eof:
+                eof_ = true;
+                log_new();
+                log(fmt::format("{}: received end of file", name_));
+                throw Failure(fmt::format(
+                    "{}: your program closed the connection before sending {} — did it close the "
+                    "socket too early? Received before the end of file: {}",
+                    name_, what, fresh()));
+            case Got::reset:
+                log_new();
+                log(fmt::format("{}: connection reset by peer", name_));
+                throw Failure(fmt::format(
+                    "{}: your program reset the connection before sending {}: it closed the "
+                    "socket while unread data was waiting, or it crashed ({}). Received before "
+                    "the reset: {}",
+                    name_, what, error_text(error), fresh()));
+            case Got::timeout:
+                log_new();
+                throw Failure(
+                    fmt::format("{}: waiting for {}: nothing more arrived within {}; "
+                                "received so far: {}",
+                                name_, what, duration_text(deadline), fresh()));
+        }
+    }
+}
+
+std::string Connection::receive_all(milliseconds deadline) {
+    const int fd = open_fd("receive");
+    const auto until = Clock::now() + deadline;
+    const std::size_t start = received_.size();
+    const auto log_new = [&] {
+        if (received_.size() > start) {
+            log(fmt::format("{}: Received bytes: {}", name_,
+                            quoted(std::string_view(received_).substr(start))));
+        }
+    };
+    while (!eof_) {
+        int error = 0;
+        switch (receive_some(fd, received_, until, error)) {
+            case Got::data:
+                break;
+            case Got::eof:
+                eof_ = true;
+                log_new();
+                log(fmt::format("{}: received end of file", name_));
+                break;
+            case Got::reset:
+                log_new();
+                log(fmt::format("{}: connection reset by peer", name_));
+                throw Failure(fmt::format(
+                    "{}: your program reset the connection instead of closing it: it closed the "
+                    "socket while unread data was waiting, or it crashed ({}). Received before "
+                    "the reset: {}",
+                    name_, error_text(error), so_far(std::string_view(received_).substr(start))));
+            case Got::timeout:
+                log_new();
+                throw Failure(
+                    fmt::format("{}: expected your program to close the connection "
+                                "within {}, but it is still open; received so far: {}",
+                                name_, duration_text(deadline),
+                                so_far(std::string_view(received_).substr(start))));
+        }
+    }
+    return received_;
+}
+
+void Connection::expect_eof(milliseconds deadline) {
+    const int fd = open_fd("receive");
+    if (eof_) return;
+    const std::size_t start = received_.size();
+    int error = 0;
+    switch (receive_some(fd, received_, Clock::now() + deadline, error)) {
+        case Got::data: {
+            const std::string_view extra = std::string_view(received_).substr(start);
+            log(fmt::format("{}: Received bytes: {}", name_, quoted(extra)));
+            throw Failure(fmt::format("{}: expected the connection to be closed, but received {}",
+                                      name_, quoted(extra)));
+        }
+        case Got::eof:
+            eof_ = true;
+            log(fmt::format("{}: received end of file", name_));
+            return;
+        case Got::reset:
+            log(fmt::format("{}: connection reset by peer", name_));
+            throw Failure(fmt::format(
+                "{}: expected your program to close the connection, but it reset it ({}): it "
+                "closed the socket while unread data was waiting, or it crashed",
+                name_, error_text(error)));
+        case Got::timeout:
+            throw Failure(
+                fmt::format("{}: expected your program to close the connection within "
+                            "{}, but it is still open",
+                            name_, duration_text(deadline)));
+    }
+}
+
+void Connection::expect_silence(milliseconds quiet) {
+    const int fd = open_fd("receive");
+    if (eof_) {
+        throw Failure(
+            fmt::format("{}: expected the connection to stay open and quiet, but your "
+                        "program had already closed it",
+                        name_));
+    }
+    const std::size_t start = received_.size();
+    int error = 0;
+    switch (receive_some(fd, received_, Clock::now() + quiet, error)) {
+        case Got::data: {
+            const std::string_view extra = std::string_view(received_).substr(start);
+            log(fmt::format("{}: Received bytes: {}", name_, quoted(extra)));
+            throw Failure(fmt::format("{}: expected nothing for {}, but received {}", name_,
+                                      duration_text(quiet), quoted(extra)));
+        }
+        case Got::eof:
+            eof_ = true;
+            log(fmt::format("{}: received end of file", name_));
+            throw Failure(
+                fmt::format("{}: expected the connection to stay open with nothing "
+                            "arriving for {}, but your program closed it",
+                            name_, duration_text(quiet)));
+        case Got::reset:
+            log(fmt::format("{}: connection reset by peer", name_));
+            throw Failure(
+                fmt::format("{}: expected the connection to stay open with nothing "
+                            "arriving for {}, but your program reset it ({})",
+                            name_, duration_text(quiet), error_text(error)));
+        case Got::timeout:
+            log(fmt::format("{}: nothing arrived for {}, as expected", name_,
+                            duration_text(quiet)));
+            return;
+    }
+}
+
+// ---- listening -------------------------------------------------------------------------------
+
+Listener::Listener(const std::string& host) {
+    fd_ = bind_any_port(host, true, port_, where_);
+    log(fmt::format("test: listening on {}", where_));
+}
+
+Listener::~Listener() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+Connection Listener::accept(Program* watch, milliseconds deadline) {
+    const auto until = Clock::now() + deadline;
+    const auto take = [&]() -> std::optional<Connection> {
+        sockaddr_storage from{};
+        socklen_t length = sizeof from;
+        const int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&from), &length,
+                                 SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) return std::nullopt;  // EAGAIN, or a connection aborted before we got it
+        Connection c(fd, next_name("server"));
+        log(fmt::format("{}: accepted a connection from {} on {}", c.name(),
+                        endpoint_of(from).str(), where_));
+        return c;
+    };
+    for (;;) {
+        std::array<pollfd, 2> fds{pollfd{fd_, POLLIN, 0},
+                                  pollfd{watch ? watch->state_->pidfd : -1, POLLIN, 0}};
+        const auto left = until_now(until);
+        const int rc =
+            ::poll(fds.data(), 2, static_cast<int>(std::max<long long>(0, left.count())));
+        if (rc < 0 && errno != EINTR) throw Failure("poll failed: " + error_text(errno));
+        if (rc > 0 && fds[0].revents != 0) {
+            if (auto c = take()) return std::move(*c);
+        }
+        if (rc > 0 && fds[1].revents != 0) {
+            // It ended; a connection it made just before may still be waiting.
+            if (auto c = take()) return std::move(*c);
+            watch->state_->wait_exit_until(until);
+            log(fmt::format("test: no connection arrived on {}", where_));
+            throw Failure(fmt::format("test: no connection arrived on {}: {}", where_,
+                                      watch->state_->exited_before("connecting to it")));
+        }
+        if (rc == 0 && left.count() <= 0) {
+            log(fmt::format("test: no connection arrived on {} within {}", where_,
+                            duration_text(deadline)));
+            std::string running;
+            if (watch != nullptr) {
+                std::scoped_lock lock(watch->state_->mutex);
+                running = fmt::format(" {} is still running. {}", watch->state_->who(),
+                                      watch->state_->quote_last_lines());
+            }
+            throw Failure(
+                fmt::format("test: no connection arrived on {} within {} — did your "
+                            "program connect to the host and port it was given?{}",
+                            where_, duration_text(deadline), running));
+        }
+    }
+}
+
+ClosedPort::ClosedPort(const std::string& host) {
+    std::string where;
+    fd_ = bind_any_port(host, false, port_, where);
+    log(fmt::format("test: {} is bound but not listening, so connections to it are refused",
+                    where));
+}
+
+ClosedPort::~ClosedPort() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+bool port_can_be_bound(const std::string& host, std::uint16_t port) {
+    try {
+        const Address address = resolve(host, port).front();
+        const int fd = ::socket(address.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return false;
+        const int one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        const bool ok = ::bind(fd, address.get(), address.length) == 0 && ::listen(fd, 1) == 0;
+        ::close(fd);
+        return ok;
+    } catch (const Failure&) {
+        return false;
+    }
+}
+
+}  // namespace probe
