@@ -38,9 +38,16 @@ bool reporter_captures_stdout(const Catch::IConfigPtr& config) {
     }
 }
 
+std::string reporter_name(const Catch::IConfigPtr& config) {
+    const auto* full = dynamic_cast<const Catch::Config*>(config.get());
+    return full ? full->getReporterName() : std::string();
+}
+
 struct TranscriptListener : Catch::TestEventListenerBase {
     explicit TranscriptListener(const Catch::ReporterConfig& config)
-        : TestEventListenerBase(config), captures_stdout(reporter_captures_stdout(m_config)) {}
+        : TestEventListenerBase(config),
+          records_transcript(reporter_name(m_config) == "workbook"),
+          captures_stdout(reporter_captures_stdout(m_config)) {}
 
     void testCaseStarting(const Catch::TestCaseInfo& info) override {
         TestEventListenerBase::testCaseStarting(info);
@@ -50,7 +57,7 @@ struct TranscriptListener : Catch::TestEventListenerBase {
     // Listeners hear of the end of a test case before the reporter, so the console shows the
     // failure (printed as it happened), then this block.
     void testCaseEnded(const Catch::TestCaseStats& stats) override {
-        if (stats.totals.assertions.failed > 0) {
+        if (stats.totals.assertions.failed > 0 && !records_transcript) {
             const std::string steps = probe::transcript();
             if (!steps.empty()) {
                 const std::string block = "\n---- What the test did ----\n" + steps + "----\n";
@@ -66,6 +73,7 @@ struct TranscriptListener : Catch::TestEventListenerBase {
         TestEventListenerBase::testCaseEnded(stats);
     }
 
+    bool records_transcript;  // the workbook reporter keeps the transcript in its own field
     bool captures_stdout;
 };
 

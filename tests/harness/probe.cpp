@@ -803,7 +803,7 @@ void Program::State::teardown(milliseconds grace) noexcept {
     }
     // SIGKILL the group even when the leader has ended: any grandchild left in it dies too. The
     // leader is not reaped yet, so the group id still names this group.
-    ::kill(pid, SIGKILL);
+    ::kill(-pid, SIGKILL);
     int raw = 0;
     pid_t rc;
     while ((rc = ::waitpid(pid, &raw, 0)) < 0 && errno == EINTR) {

@@ -9,6 +9,8 @@
 //    "stdout":"...","stderr":"..."}
 #include "probe.hpp"
 
+// The reporter interfaces of the single-header Catch2 are visible only with this defined.
+#define CATCH_CONFIG_EXTERNAL_INTERFACES
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 

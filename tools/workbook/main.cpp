@@ -73,7 +73,10 @@ std::string next_step(const Context& ctx, const Lesson& lesson, const LessonResu
     const std::string file = ctx.shown(ctx.file_to_edit(lesson));
     const int seen = ctx.state.hints_shown.contains(lesson.slug) ? ctx.state.hints_shown.at(lesson.slug) : 0;
     std::string out;
-    if (result.verdict == Verdict::build_failed)
+    if (result.verdict == Verdict::build_failed && result.workbook_fault)
+        out += "These errors are not in your files: the workbook's own code did not build. "
+               "Please report it, with the output above.\n";
+    else if (result.verdict == Verdict::build_failed)
         out += fmt::format("Next: fix the compile errors in {}, then run ./workbook again.\n",
                            ctx.ui.bold(file));
     else

@@ -198,6 +198,11 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
         result.verdict = Verdict::build_failed;
         result.build_log = trim_build_log(build.out + build.err, b.root);
         if (result.build_log.empty()) result.build_log = build.describe() + "\n";
+        // The log names files relative to the checkout when they are inside it.
+        const fs::path student_dir = b.tree / lesson.slug;
+        result.workbook_fault =
+            result.build_log.find(student_dir.string()) == std::string::npos &&
+            result.build_log.find(student_dir.lexically_relative(b.root).string() + "/") == std::string::npos;
         return result;
     }
 
@@ -217,6 +222,8 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
     std::stringstream jsonl;
     jsonl << in.rdbuf();
     result.cases = parse_records(jsonl.str(), &result.unfinished);
+    for (CaseResult& c : result.cases)
+        for (CaseFailure& f : c.failures) f.file = fs::path(f.file).lexically_proximate(b.root).string();
     result.output = run.out + run.err;
     for (const CaseResult& c : result.cases)
         if (c.passed) result.points += c.points;

@@ -59,6 +59,7 @@ enum class Verdict {
 struct LessonResult {
     Verdict verdict = Verdict::broken;
     std::string build_log;  // compiler errors, trimmed, when build_failed
+    bool workbook_fault = false;  // the errors are not in the student's files
     std::vector<CaseResult> cases;  // one per test case that finished, in order
     std::size_t expected_cases = 0;  // how many test cases the executable lists
     std::string unfinished;          // the test case that was running when the run ended early

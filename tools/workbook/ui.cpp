@@ -80,9 +80,15 @@ std::string Ui::lesson_details(const LessonResult& r, bool all_failures) const {
         out += bold("The compiler says:") + "\n" + indent(r.build_log, 2);
         return out;
     }
-    for (const CaseResult& c : r.cases)
+    // In the short form, a long list of failures is cut: the first failure is what matters.
+    const std::size_t shown = all_failures ? r.cases.size() : 12;
+    for (std::size_t i = 0; i < r.cases.size() && i < shown; ++i) {
+        const CaseResult& c = r.cases[i];
         out += fmt::format("  {} {}{}\n", c.passed ? ok() : fail(), c.name,
                            c.points ? dim(fmt::format(" ({} pts)", c.points)) : "");
+    }
+    if (r.cases.size() > shown)
+        out += dim(fmt::format("  ... and {} more test cases\n", r.cases.size() - shown));
     if (!r.unfinished.empty()) out += fmt::format("  {} {} {}\n", fail(), r.unfinished, dim("(did not finish)"));
     if (!r.problem.empty()) {
         out += "\n" + yellow(r.problem) + "\n";

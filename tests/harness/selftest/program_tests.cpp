@@ -405,7 +405,10 @@ TEST_CASE("a program dies with the test process, even when no destructor runs") 
     const bool died = ::poll(&ended, 1, static_cast<int>(probe::step_deadline().count())) == 1;
     CHECK(died);
     if (!died) ::kill(orphan, SIGKILL);  // leave nothing behind, even when failing
-    // Its parent died, so it was reparented to this process (the child subreaper): reap it here.
+    // SIGKILL came when the spawner's main thread ended; the orphan is handed to this process (the
+    // child subreaper) only when the spawner's last thread has ended too. Then it can be reaped
+    // here.
+    CHECK(spawner.wait_exit().signal == SIGKILL);
     siginfo_t info{};
     CHECK(::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) == 0);
     CHECK(info.si_code == CLD_KILLED);
