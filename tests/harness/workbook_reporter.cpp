@@ -41,8 +41,11 @@ json failure_record(const Catch::AssertionStats& stats) {
         case Catch::ResultWas::ExplicitFailure: failure["kind"] = "explicit"; break;
         default: failure["kind"] = "assertion"; break;
     }
+    // Catch2 copies the assertion's own message (an exception's text, FAIL's text) into the info
+    // messages too; keep only the INFO / CAPTURE ones.
     json info = json::array();
-    for (const Catch::MessageInfo& message : stats.infoMessages) info.push_back(message.message);
+    for (const Catch::MessageInfo& message : stats.infoMessages)
+        if (!(result.hasMessage() && message.message == result.getMessage())) info.push_back(message.message);
     failure["info"] = std::move(info);
     return failure;
 }
