@@ -66,13 +66,18 @@ function(workbook_add_lesson lesson tree_dir)
         return()
     endif()
 
-    add_executable(${slug}-tests ${tests})
+    # The tests' objects on their own, so that a grader can link them with each student's code
+    # without compiling the tests again (see workbook_grading_recipe).
+    add_library(${slug}-test-objects OBJECT ${tests})
+    target_link_libraries(${slug}-test-objects PUBLIC Catch2::Catch2 probe)
+    add_executable(${slug}-tests)
     set_target_properties(${slug}-tests PROPERTIES OUTPUT_NAME tests RUNTIME_OUTPUT_DIRECTORY "${out_dir}")
-    target_link_libraries(${slug}-tests PRIVATE workbook_catch_main)
+    target_link_libraries(${slug}-tests PRIVATE ${slug}-test-objects workbook_catch_main)
 
     if(kind STREQUAL "unit")
         add_library(${slug}-code OBJECT ${code})
         target_include_directories(${slug}-code PUBLIC "${code_dir}")
+        target_include_directories(${slug}-test-objects PRIVATE "${code_dir}")
         target_link_libraries(${slug}-tests PRIVATE ${slug}-code)
         add_custom_target(lesson-${slug})
         add_dependencies(lesson-${slug} ${slug}-tests)
@@ -82,8 +87,7 @@ function(workbook_add_lesson lesson tree_dir)
         set_target_properties(${slug}-program PROPERTIES
             OUTPUT_NAME ${program} RUNTIME_OUTPUT_DIRECTORY "${out_dir}")
         target_link_libraries(${slug}-program PRIVATE workbook_support)
-        target_link_libraries(${slug}-tests PRIVATE probe)
-        target_compile_definitions(${slug}-tests PRIVATE
+        target_compile_definitions(${slug}-test-objects PRIVATE
             WORKBOOK_PROGRAM="$<TARGET_FILE:${slug}-program>")
         add_dependencies(${slug}-tests ${slug}-program)
         add_custom_target(lesson-${slug})
@@ -94,4 +98,34 @@ function(workbook_add_lesson lesson tree_dir)
 
     add_test(NAME ${slug} COMMAND ${slug}-tests)
     set_tests_properties(${slug} PROPERTIES LABELS "${labels}" TIMEOUT ${timeout})
+    workbook_grading_recipe(${slug} ${kind})
+endfunction()
+
+# build/.../grading/S.json: how to build lesson S from a student's files with the objects this build
+# already made — the compiler and its flags, the include folders, the tests' objects, Catch2's main
+# and the libraries to link. ./workbook grade reads it, so a class is graded without compiling the
+# tests once per student.
+function(workbook_grading_recipe slug kind)
+    get_directory_property(options COMPILE_OPTIONS)
+    string(TOUPPER "${CMAKE_BUILD_TYPE}" type)
+    separate_arguments(type_flags UNIX_COMMAND "${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${type}}")
+    set(flags -std=c++20 ${options} ${type_flags})
+    list(JOIN flags "\",\"" flags)
+    set(q "\",\"")
+    if(kind STREQUAL "unit")
+        set(tests_binary "")
+    else()
+        set(tests_binary "$<TARGET_FILE:${slug}-tests>")
+    endif()
+    file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/grading/${slug}.json" CONTENT "{
+  \"compiler\": \"${CMAKE_CXX_COMPILER}\",
+  \"flags\": [\"${flags}\"],
+  \"include\": [\"${PROJECT_SOURCE_DIR}/support\"],
+  \"test_objects\": [\"$<JOIN:$<TARGET_OBJECTS:${slug}-test-objects>,${q}>\"],
+  \"main_objects\": [\"$<JOIN:$<TARGET_OBJECTS:workbook_catch_main>,${q}>\"],
+  \"test_libraries\": [\"$<TARGET_FILE:probe>\", \"$<TARGET_LINKER_FILE:fmt::fmt>\", \"-pthread\"],
+  \"program_libraries\": [\"$<TARGET_FILE:workbook_support>\", \"-pthread\"],
+  \"tests_binary\": \"${tests_binary}\"
+}
+")
 endfunction()
