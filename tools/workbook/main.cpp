@@ -1,6 +1,7 @@
 // ./workbook: the one entry point for students and maintainers. The shell script of that name sets
 // the machine up and builds this program; this program builds the lessons, runs their tests and
 // says what to do next. See docs/how-it-works.md.
+#include "grade.hpp"
 #include "manifest.hpp"
 #include "results.hpp"
 #include "state.hpp"
@@ -21,6 +22,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 namespace fs = std::filesystem;
 using namespace workbook;
@@ -330,6 +332,21 @@ int cmd_watch(Context& ctx) {
     }
 }
 
+// The sandbox is part of the workbook's build; its --doctor does the looking.
+int cmd_doctor(const Context& ctx) {
+    if (!configured(ctx)) return 2;
+    const CommandResult build = run_command(
+        {"cmake", "--build", ctx.student.build.string(), "--target", "workbook-sandbox"}, std::chrono::seconds(300));
+    if (!build.ok()) {
+        std::cerr << trim_build_log(build.out + build.err, ctx.root);
+        return 2;
+    }
+    const fs::path sandbox = ctx.student.build / "tools" / "sandbox" / "workbook-sandbox";
+    ::execl(sandbox.c_str(), sandbox.c_str(), "--doctor", static_cast<char*>(nullptr));
+    std::cerr << fmt::format("Could not start {}: {}\n", sandbox.string(), std::strerror(errno));
+    return 2;
+}
+
 int cmd_index(const Context& ctx, bool write) {
     if (!write) {
         std::cout << lesson_index(ctx.manifest);
@@ -377,6 +394,15 @@ int main(int argc, char** argv) {
     run->add_option("args", run_args, "Arguments for your program, after --");
     auto* verify = app.add_subcommand("verify", "Maintainers and CI: every solution passes, every starter fails, sanitizers, self-tests");
     verify->add_flag("--quick", verify_options.quick, "Skip the sanitizer builds and the student journey");
+    GradeOptions grade_options;
+    std::string grade_lessons;
+    auto* grade = app.add_subcommand("grade", "Teachers: grade a folder of submissions, sandboxed, into a gradebook");
+    grade->add_option("submissions", grade_options.submissions, "A folder with one folder per student")->required();
+    grade->add_option("--out", grade_options.out, "Where the gradebook and feedback go (default: grades/ beside the submissions)");
+    grade->add_option("--jobs", grade_options.jobs, "Students graded at once")->capture_default_str();
+    grade->add_option("--lessons", grade_lessons, "Only these lessons, comma-separated: 01,02");
+    grade->add_flag("--unsafe", grade_options.unsafe, "Grade without isolation (results marked unconfined)");
+    auto* doctor = app.add_subcommand("doctor", "Which isolation this machine offers for grading untrusted code");
     bool write_index = false;
     auto* index = app.add_subcommand("index", "Maintainers: the lessons table for README.md, from the manifest");
     index->add_flag("--write", write_index, "Replace the table in README.md");
@@ -410,6 +436,16 @@ int main(int argc, char** argv) {
     if (*reset) return cmd_reset(ctx, key);
     if (*run) return cmd_run(ctx, key, run_args);
     if (*index) return cmd_index(ctx, write_index);
+    if (*doctor) return cmd_doctor(ctx);
+    if (*grade) {
+        std::stringstream keys(grade_lessons);
+        for (std::string k; std::getline(keys, k, ',');)
+            if (!k.empty()) grade_options.lessons.push_back(k);
+        grade_options.submissions = fs::absolute(grade_options.submissions);
+        grade_options.out = grade_options.out.empty() ? grade_options.submissions.parent_path() / "grades"
+                                                      : fs::absolute(grade_options.out);
+        return cmd_grade(ctx.root, ctx.manifest, ctx.ui, grade_options);
+    }
     if (*verify) return cmd_verify(ctx.root, ctx.manifest, ctx.ui, verify_options);
     return cmd_progress(ctx);
 }

@@ -96,14 +96,18 @@ std::string Ui::lesson_details(const LessonResult& r, bool all_failures) const {
     }
     for (const CaseResult& c : r.cases) {
         if (c.passed) continue;
-        out += "\n" + bold(red("Failed: ") + c.name) + "\n";
-        for (const CaseFailure& f : c.failures) out += indent(failure_text(f), 2);
-        if (!c.transcript.empty())
-            out += "  " + bold("What the test did:") + "\n" + indent(c.transcript, 4);
-        if (!c.out.empty()) out += "  " + bold("Your code printed:") + "\n" + indent(c.out, 4);
-        if (!c.err.empty()) out += "  " + bold("Your code printed on stderr:") + "\n" + indent(c.err, 4);
+        out += "\n" + bold(red("Failed: ") + c.name) + "\n" + indent(case_details(c), 2);
         if (!all_failures) break;
     }
+    return out;
+}
+
+std::string Ui::case_details(const CaseResult& c) const {
+    std::string out;
+    for (const CaseFailure& f : c.failures) out += failure_text(f);
+    if (!c.transcript.empty()) out += bold("What the test did:") + "\n" + indent(c.transcript, 2);
+    if (!c.out.empty()) out += bold("Your code printed:") + "\n" + indent(c.out, 2);
+    if (!c.err.empty()) out += bold("Your code printed on stderr:") + "\n" + indent(c.err, 2);
     return out;
 }
 

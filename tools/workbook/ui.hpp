@@ -27,6 +27,8 @@ struct Ui {
     std::string lesson_line(const Lesson& lesson, const LessonResult& result) const;
     // The test cases, one line each, then the details of the failures (all, or the first only).
     std::string lesson_details(const LessonResult& result, bool all_failures) const;
+    // One failed test case in full: each failure, the transcript, what the code printed.
+    std::string case_details(const CaseResult& c) const;
     // "Progress: 1/3 lessons  [██████░░░░░░░░░░░░]"
     std::string progress(std::size_t done, std::size_t total) const;
 };

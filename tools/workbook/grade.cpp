@@ -1,0 +1,693 @@
+#include "grade.hpp"
+
+#include "results.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace workbook {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Bump when the grading rules change, so that cached grades are recomputed.
+constexpr const char* grader_format = "1";
+
+std::string catch_test_spec(const std::string& name) {
+    std::string spec;
+    for (char c : name) {
+        if (std::string_view("\\,[]*~\"").find(c) != std::string_view::npos) spec += '\\';
+        spec += c;
+    }
+    return spec;
+}
+
+namespace {
+
+// ---- small utilities ----------------------------------------------------------------------------
+
+std::string read_all(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_all(const fs::path& path, std::string_view text) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+// FNV-1a, 64 bits: enough to notice that a submission or the grader changed.
+struct Hash {
+    std::uint64_t value = 0xcbf29ce484222325ull;
+    void add(std::string_view bytes) {
+        for (unsigned char c : bytes) value = (value ^ c) * 0x100000001b3ull;
+        value = (value ^ 0xff) * 0x100000001b3ull;  // a separator, so that "ab"+"c" != "a"+"bc"
+    }
+    std::string hex() const { return fmt::format("{:016x}", value); }
+};
+
+// Reads a student's file without following links: a submission may not point the grader at the
+// solutions or at anything else on the machine. Returns nullopt with `why` set when refused.
+std::optional<std::string> read_submitted(const fs::path& path, std::string& why) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        why = errno == ENOENT ? "missing" : errno == ELOOP ? "a symbolic link (not accepted)"
+                                                            : std::strerror(errno);
+        return std::nullopt;
+    }
+    struct stat st {};
+    std::optional<std::string> content;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        why = "not a regular file";
+    } else if (st.st_size > 1024 * 1024) {
+        why = "larger than 1 MiB";
+    } else {
+        std::string data(static_cast<std::size_t>(st.st_size), '\0');
+        std::size_t done = 0;
+        while (done < data.size()) {
+            const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+            if (n <= 0) break;
+            done += static_cast<std::size_t>(n);
+        }
+        data.resize(done);
+        content = std::move(data);
+    }
+    ::close(fd);
+    return content;
+}
+
+std::string xml_escape(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default:
+                // Control characters other than tab and newline are not allowed in XML 1.0.
+                if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
+                else out += c;
+        }
+    }
+    return out;
+}
+
+std::string csv_field(std::string_view s) {
+    if (s.find_first_of(",\"\n") == std::string_view::npos) return std::string(s);
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+// ---- what the grader built once ----------------------------------------------------------------
+
+struct Recipe {
+    std::string compiler;
+    std::vector<std::string> flags, include, test_objects, main_objects, test_libraries,
+        program_libraries;
+    std::string tests_binary;  // server and client lessons: the tests, built once
+};
+
+Recipe load_recipe(const fs::path& file) {
+    const json j = json::parse(read_all(file));
+    Recipe r;
+    r.compiler = j.at("compiler");
+    r.flags = j.at("flags").get<std::vector<std::string>>();
+    r.include = j.at("include").get<std::vector<std::string>>();
+    r.test_objects = j.at("test_objects").get<std::vector<std::string>>();
+    r.main_objects = j.at("main_objects").get<std::vector<std::string>>();
+    r.test_libraries = j.at("test_libraries").get<std::vector<std::string>>();
+    r.program_libraries = j.at("program_libraries").get<std::vector<std::string>>();
+    r.tests_binary = j.at("tests_binary");
+    return r;
+}
+
+struct CaseSpec {
+    std::string name;
+    int points = 0;
+};
+
+struct LessonPlan {
+    const Lesson* lesson = nullptr;
+    Recipe recipe;
+    std::vector<CaseSpec> cases;  // from a run of the reference solution: trusted
+};
+
+// ---- confinement -------------------------------------------------------------------------------
+
+struct Limits {
+    double wall = 20;
+    double cpu = 20;
+    int memory_mib = 1024;
+    int pids = 256;
+    int files = 1024;
+    int fsize_mib = 64;
+    long output = 256 * 1024;
+};
+
+struct Confined {
+    std::string outcome;  // as workbook-sandbox reports it; "internal" if it failed itself
+    int exit_code = 0;
+    std::string signal_name;
+    std::string message;
+    std::string isolation;
+    std::string out, err, records;
+    bool ok() const { return outcome == "ok"; }
+};
+
+class Sandbox {
+public:
+    Sandbox(fs::path binary, bool unsafe) : binary_(std::move(binary)), unsafe_(unsafe) {}
+
+    Confined run(const fs::path& scratch, const fs::path& run_dir, const std::vector<fs::path>& read_only,
+                 const Limits& limits, const std::vector<std::string>& env,
+                 const std::vector<std::string>& argv, bool with_records) const {
+        fs::remove_all(run_dir);
+        fs::create_directories(run_dir);
+        std::vector<std::string> cmd{binary_.string(),
+                                     "--scratch", scratch.string(),
+                                     "--wall", fmt::format("{}", limits.wall),
+                                     "--cpu", fmt::format("{}", limits.cpu),
+                                     "--memory", std::to_string(limits.memory_mib),
+                                     "--pids", std::to_string(limits.pids),
+                                     "--files", std::to_string(limits.files),
+                                     "--fsize", std::to_string(limits.fsize_mib),
+                                     "--output", std::to_string(limits.output),
+                                     "--stdout", (run_dir / "stdout").string(),
+                                     "--stderr", (run_dir / "stderr").string(),
+                                     "--report", (run_dir / "report.json").string()};
+        if (with_records) cmd.insert(cmd.end(), {"--records", (run_dir / "records.jsonl").string()});
+        if (unsafe_) cmd.insert(cmd.end(), {"--isolation", "none", "--unsafe"});
+        for (const fs::path& p : read_only) cmd.insert(cmd.end(), {"--ro", p.string()});
+        for (const std::string& e : env) cmd.insert(cmd.end(), {"--env", e});
+        cmd.push_back("--");
+        cmd.insert(cmd.end(), argv.begin(), argv.end());
+
+        // The sandbox enforces the limits; this outer limit only guards against the sandbox itself.
+        const auto outer = std::chrono::seconds(static_cast<int>(limits.wall) + 60);
+        const CommandResult r = run_command(cmd, outer);
+        Confined c;
+        const json report = json::parse(read_all(run_dir / "report.json"), nullptr, false);
+        if (!r.ok() || !report.is_object()) {
+            c.outcome = "internal";
+            c.message = fmt::format("the sandbox {}: {}{}", r.describe(), r.out, r.err);
+            return c;
+        }
+        c.outcome = report.value("outcome", "internal");
+        c.exit_code = report.value("exit_code", 0);
+        c.signal_name = report.value("signal_name", "");
+        c.message = report.value("message", "");
+        c.isolation = report.value("isolation", "");
+        c.out = read_all(run_dir / "stdout");
+        c.err = read_all(run_dir / "stderr");
+        c.records = read_all(run_dir / "records.jsonl");
+        return c;
+    }
+
+private:
+    fs::path binary_;
+    bool unsafe_;
+};
+
+// ---- grades ------------------------------------------------------------------------------------
+
+struct TestGrade {
+    std::string name;
+    int points = 0;
+    int max = 0;
+    std::string status;   // passed, failed, time-out, crash, ... (see docs/teachers.md)
+    std::string message;  // for the student: what failed, the transcript
+};
+
+struct LessonGrade {
+    std::string slug;
+    int points = 0;
+    int max = 0;
+    std::string status;  // graded, missing, compile-error, internal-error
+    std::string message;
+    std::vector<TestGrade> tests;
+};
+
+struct StudentGrade {
+    std::string name;
+    std::string hash;
+    std::string isolation;
+    std::vector<LessonGrade> lessons;
+    int total() const {
+        int t = 0;
+        for (const LessonGrade& l : lessons) t += l.points;
+        return t;
+    }
+    int max() const {
+        int t = 0;
+        for (const LessonGrade& l : lessons) t += l.max;
+        return t;
+    }
+};
+
+json to_json(const StudentGrade& s) {
+    json lessons = json::array();
+    for (const LessonGrade& l : s.lessons) {
+        json tests = json::array();
+        for (const TestGrade& t : l.tests)
+            tests.push_back({{"name", t.name}, {"points", t.points}, {"max", t.max}, {"status", t.status},
+                             {"message", t.message}});
+        lessons.push_back({{"slug", l.slug}, {"points", l.points}, {"max", l.max}, {"status", l.status},
+                           {"message", l.message}, {"tests", tests}});
+    }
+    return {{"student", s.name}, {"hash", s.hash}, {"isolation", s.isolation}, {"total", s.total()},
+            {"max", s.max()}, {"lessons", lessons}};
+}
+
+StudentGrade from_json(const json& j) {
+    StudentGrade s;
+    s.name = j.at("student");
+    s.hash = j.at("hash");
+    s.isolation = j.at("isolation");
+    for (const json& l : j.at("lessons")) {
+        LessonGrade lg{l.at("slug"), l.at("points"), l.at("max"), l.at("status"), l.at("message"), {}};
+        for (const json& t : l.at("tests"))
+            lg.tests.push_back({t.at("name"), t.at("points"), t.at("max"), t.at("status"), t.at("message")});
+        s.lessons.push_back(std::move(lg));
+    }
+    return s;
+}
+
+// What a test case's outcome means when it left no passing record.
+std::string status_of(const Confined& c) {
+    if (c.outcome == "timeout") return "time-out";
+    if (c.outcome == "cpu") return "cpu-limit";
+    if (c.outcome == "memory") return "memory-limit";
+    if (c.outcome == "pids") return "process-limit";
+    if (c.outcome == "output") return "output-limit";
+    if (c.outcome == "file-size") return "file-size-limit";
+    if (c.outcome == "signal") return "crash";
+    if (c.outcome == "internal") return "internal-error";
+    return "did-not-finish";  // exited (even with status 0) without its test case's record
+}
+
+// ---- the grader --------------------------------------------------------------------------------
+
+class Grader {
+public:
+    Grader(fs::path root, fs::path build, fs::path out, Sandbox sandbox, std::vector<LessonPlan> plans,
+           std::string version)
+        : root_(std::move(root)), build_(std::move(build)), out_(std::move(out)),
+          sandbox_(std::move(sandbox)), plans_(std::move(plans)), version_(std::move(version)) {}
+
+    StudentGrade grade(const std::string& name, const fs::path& tree) {
+        StudentGrade s;
+        s.name = name;
+        // The files a student is graded on, read once, without following links.
+        std::map<std::string, std::map<std::string, std::optional<std::string>>> files;
+        std::map<std::string, std::string> refused;
+        Hash hash;
+        hash.add(version_);
+        for (const LessonPlan& plan : plans_) {
+            for (const std::string& file : plan.lesson->files) {
+                std::string why;
+                auto content = read_submitted(tree / plan.lesson->slug / file, why);
+                hash.add(plan.lesson->slug + "/" + file);
+                hash.add(content ? *content : "\x01" + why);
+                if (!content) refused[plan.lesson->slug] += fmt::format("{}: {}\n", file, why);
+                files[plan.lesson->slug][file] = std::move(content);
+            }
+        }
+        s.hash = hash.hex();
+
+        const fs::path cache = out_ / "students" / name / "grade.json";
+        const json cached = json::parse(read_all(cache), nullptr, false);
+        if (cached.is_object() && cached.value("hash", "") == s.hash) {
+            try {
+                StudentGrade again = from_json(cached);
+                again.isolation += again.isolation.ends_with(" (cached)") ? "" : " (cached)";
+                return again;
+            } catch (const json::exception&) {
+                // an unreadable cache is only a cache: grade again
+            }
+        }
+
+        for (const LessonPlan& plan : plans_) {
+            LessonGrade lesson;
+            lesson.slug = plan.lesson->slug;
+            for (const CaseSpec& c : plan.cases) lesson.max += c.points;
+            try {
+                if (refused.contains(lesson.slug)) {
+                    lesson.status = "missing";
+                    lesson.message = refused[lesson.slug];
+                } else {
+                    grade_lesson(plan, files[lesson.slug], name, lesson, s.isolation);
+                }
+            } catch (const std::exception& e) {
+                lesson.status = "internal-error";
+                lesson.message = fmt::format("the grader failed on this lesson: {}", e.what());
+            }
+            if (lesson.status != "graded") lesson.points = 0;
+            s.lessons.push_back(std::move(lesson));
+        }
+        write_all(cache, to_json(s).dump(2));
+        return s;
+    }
+
+private:
+    void grade_lesson(const LessonPlan& plan, const std::map<std::string, std::optional<std::string>>& files,
+                      const std::string& student, LessonGrade& grade, std::string& isolation) {
+        const Lesson& lesson = *plan.lesson;
+        const fs::path scratch = out_ / "work" / student / lesson.slug;
+        const fs::path runs = out_ / "work" / student / (lesson.slug + ".runs");
+        fs::remove_all(scratch);
+        fs::create_directories(scratch);
+        // The workbook's own files of the lesson (headers), then the student's.
+        for (const auto& entry : fs::directory_iterator(root_ / "starter" / lesson.slug))
+            if (entry.is_regular_file()) fs::copy_file(entry.path(), scratch / entry.path().filename());
+        for (const auto& [file, content] : files) write_all(scratch / file, *content);
+
+        // Compile: every .cpp of the lesson, then link.
+        const Recipe& r = plan.recipe;
+        const std::vector<fs::path> read_only{build_, root_ / "support"};
+        Limits compile{.wall = 120, .cpu = 120, .memory_mib = 2048, .pids = 64, .files = 512, .fsize_mib = 256,
+                       .output = 64 * 1024};
+        std::vector<std::string> objects;
+        for (const auto& entry : fs::directory_iterator(scratch)) {
+            if (entry.path().extension() != ".cpp") continue;
+            std::vector<std::string> argv{r.compiler};
+            argv.insert(argv.end(), r.flags.begin(), r.flags.end());
+            argv.push_back("-I" + scratch.string());
+            for (const std::string& dir : r.include) argv.push_back("-I" + dir);
+            const std::string object = (scratch / entry.path().stem()).string() + ".o";
+            argv.insert(argv.end(), {"-c", entry.path().string(), "-o", object});
+            const Confined c = sandbox_.run(scratch, runs / ("compile-" + entry.path().stem().string()),
+                                            read_only, compile, {}, argv, false);
+            isolation = c.isolation;
+            if (!c.ok()) return compile_error(grade, c, scratch);
+            objects.push_back(object);
+        }
+        const bool unit = lesson.kind == "unit";
+        const fs::path linked = scratch / (unit ? "tests" : lesson.program);
+        std::vector<std::string> link{r.compiler};
+        link.insert(link.end(), objects.begin(), objects.end());
+        if (unit) {
+            link.insert(link.end(), r.test_objects.begin(), r.test_objects.end());
+            link.insert(link.end(), r.main_objects.begin(), r.main_objects.end());
+            link.insert(link.end(), r.test_libraries.begin(), r.test_libraries.end());
+        } else {
+            link.insert(link.end(), r.program_libraries.begin(), r.program_libraries.end());
+        }
+        link.insert(link.end(), {"-o", linked.string()});
+        const Confined c = sandbox_.run(scratch, runs / "link", read_only, compile, {}, link, false);
+        if (!c.ok()) return compile_error(grade, c, scratch);
+
+        // Test: each test case on its own, in its own sandbox, with its own limits.
+        grade.status = "graded";
+        const std::string tests = unit ? linked.string() : r.tests_binary;
+        std::vector<std::string> env{"WORKBOOK_RECORDS_FD=3"};
+        if (!unit) env.push_back("WORKBOOK_PROGRAM=" + linked.string());
+        Limits limits;
+        limits.wall = std::min(lesson.timeout, 30);
+        limits.cpu = limits.wall;
+        int n = 0;
+        for (const CaseSpec& spec : plan.cases) {
+            const Confined run = sandbox_.run(scratch, runs / fmt::format("case-{}", ++n), read_only, limits, env,
+                                              {tests, catch_test_spec(spec.name), "-r", "workbook"}, true);
+            TestGrade t{spec.name, 0, spec.points, "", ""};
+            std::string unfinished;
+            const auto records = parse_records(run.records, &unfinished);
+            const auto found = std::find_if(records.begin(), records.end(),
+                                            [&](const CaseResult& c) { return c.name == spec.name; });
+            if (found != records.end() && found->passed && records.size() == 1) {
+                t.status = "passed";
+                t.points = spec.points;
+            } else if (found != records.end()) {
+                t.status = "failed";
+                t.message = Ui{}.case_details(*found);
+            } else {
+                t.status = status_of(run);
+                t.message = run.message.empty() ? fmt::format("the test program ended: {}", run.outcome)
+                                                : run.message;
+                const std::string tail = run.err.size() > 2000 ? run.err.substr(run.err.size() - 2000) : run.err;
+                if (!tail.empty()) t.message += "\nIts last output on stderr:\n" + indent(tail, 2);
+            }
+            grade.points += t.points;
+            grade.tests.push_back(std::move(t));
+        }
+    }
+
+    static void compile_error(LessonGrade& grade, const Confined& c, const fs::path& scratch) {
+        grade.status = c.outcome == "internal" ? "internal-error" : "compile-error";
+        std::string log = trim_build_log(c.out + c.err, scratch, 30);
+        if (c.outcome != "exit" && c.outcome != "ok") log += c.message + "\n";
+        grade.message = log;
+    }
+
+    fs::path root_, build_, out_;
+    Sandbox sandbox_;
+    std::vector<LessonPlan> plans_;
+    std::string version_;
+};
+
+// ---- reports -----------------------------------------------------------------------------------
+
+std::string feedback_markdown(const StudentGrade& s) {
+    std::string md = fmt::format("# Feedback for {}\n\nTotal: **{} / {}** points.", s.name, s.total(), s.max());
+    if (s.isolation.starts_with("none")) md += " Graded **without isolation** (unconfined).";
+    md += "\n\n| Lesson | Points | Status |\n| --- | --- | --- |\n";
+    for (const LessonGrade& l : s.lessons) md += fmt::format("| {} | {} / {} | {} |\n", l.slug, l.points, l.max, l.status);
+    for (const LessonGrade& l : s.lessons) {
+        md += fmt::format("\n## {} — {} / {}\n\n", l.slug, l.points, l.max);
+        if (l.status == "missing") md += "Not submitted:\n\n```\n" + l.message + "```\n";
+        if (l.status == "compile-error") md += "Does not compile; the compiler says:\n\n```\n" + l.message + "```\n";
+        if (l.status == "internal-error") md += "The grader failed here (not your fault): " + l.message + "\n";
+        for (const TestGrade& t : l.tests) {
+            md += fmt::format("- {} {} ({} / {}){}\n", t.status == "passed" ? "✓" : "✗", t.name, t.points, t.max,
+                              t.status == "passed" || t.status == "failed" ? "" : " — " + t.status);
+        }
+        for (const TestGrade& t : l.tests) {
+            if (t.status == "passed") continue;
+            md += fmt::format("\n### ✗ {} ({})\n\n```\n{}```\n", t.name, t.status,
+                              t.message.empty() ? "\n" : t.message.back() == '\n' ? t.message : t.message + "\n");
+        }
+    }
+    return md;
+}
+
+json gradescope_results(const StudentGrade& s, double seconds) {
+    json tests = json::array();
+    int lesson_number = 0;
+    for (const LessonGrade& l : s.lessons) {
+        ++lesson_number;
+        if (l.tests.empty()) {
+            tests.push_back({{"name", fmt::format("{}: {}", l.slug, l.status)}, {"number", std::to_string(lesson_number)},
+                             {"score", 0}, {"max_score", l.max}, {"status", "failed"}, {"output", l.message},
+                             {"tags", {l.slug}}, {"visibility", "visible"}});
+            continue;
+        }
+        int case_number = 0;
+        for (const TestGrade& t : l.tests)
+            tests.push_back({{"name", fmt::format("{}: {}", l.slug, t.name)},
+                             {"number", fmt::format("{}.{}", lesson_number, ++case_number)},
+                             {"score", t.points}, {"max_score", t.max},
+                             {"status", t.status == "passed" ? "passed" : "failed"},
+                             {"output", t.status == "passed" ? "" : t.status + "\n" + t.message},
+                             {"tags", {l.slug}}, {"visibility", "visible"}});
+    }
+    return {{"score", s.total()}, {"execution_time", static_cast<int>(seconds)},
+            {"output", fmt::format("{} / {} points", s.total(), s.max())}, {"visibility", "visible"},
+            {"stdout_visibility", "hidden"}, {"tests", tests}};
+}
+
+std::string junit_xml(const StudentGrade& s) {
+    std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    xml += fmt::format("<testsuites name=\"{}\">\n", xml_escape(s.name));
+    for (const LessonGrade& l : s.lessons) {
+        const auto failed = std::count_if(l.tests.begin(), l.tests.end(), [](const TestGrade& t) { return t.status != "passed"; });
+        xml += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n", xml_escape(l.slug),
+                           std::max<std::size_t>(l.tests.size(), 1), failed, l.tests.empty() ? 1 : 0);
+        if (l.tests.empty())
+            xml += fmt::format("    <testcase classname=\"{0}\" name=\"{0}\"><error message=\"{1}\">{2}</error></testcase>\n",
+                               xml_escape(l.slug), xml_escape(l.status), xml_escape(l.message));
+        for (const TestGrade& t : l.tests) {
+            xml += fmt::format("    <testcase classname=\"{}\" name=\"{}\">", xml_escape(l.slug), xml_escape(t.name));
+            if (t.status != "passed")
+                xml += fmt::format("<failure message=\"{}\">{}</failure>", xml_escape(t.status), xml_escape(t.message));
+            xml += "</testcase>\n";
+        }
+        xml += "  </testsuite>\n";
+    }
+    return xml + "</testsuites>\n";
+}
+
+std::string summary_line(const StudentGrade& s) {
+    std::vector<std::string> notes;
+    for (const LessonGrade& l : s.lessons)
+        if (l.status != "graded") notes.push_back(fmt::format("{} {}", l.slug.substr(0, l.slug.find('-')), l.status));
+    return notes.empty() ? "ok" : fmt::format("{}", fmt::join(notes, "; "));
+}
+
+// ---- setting up ---------------------------------------------------------------------------------
+
+// A hash of everything that decides a grade besides the student's files.
+std::string grader_version(const fs::path& root) {
+    Hash hash;
+    hash.add(grader_format);
+    std::vector<fs::path> files{root / "lessons" / "manifest.json"};
+    for (const char* dir : {"tests", "support", "starter", "cmake", "tools"})
+        for (const auto& e : fs::recursive_directory_iterator(root / dir))
+            if (e.is_regular_file()) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+        hash.add(f.lexically_relative(root).string());
+        hash.add(read_all(f));
+    }
+    return hash.hex();
+}
+
+// A submission is a copy of starter/ or a whole clone of the workbook.
+fs::path submitted_tree(const fs::path& dir) {
+    if (fs::is_directory(dir / "starter") && fs::exists(dir / "lessons" / "manifest.json")) return dir / "starter";
+    return dir;
+}
+
+}  // namespace
+
+int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, const GradeOptions& options) {
+    const auto started = std::chrono::steady_clock::now();
+    if (!fs::is_directory(options.submissions)) {
+        std::cerr << fmt::format("grade: {} is not a folder of submissions\n", options.submissions.string());
+        return 2;
+    }
+    std::vector<const Lesson*> lessons;
+    for (const std::string& key : options.lessons) {
+        const Lesson* lesson = manifest.find(key);
+        if (!lesson) {
+            std::cerr << fmt::format("grade: there is no lesson '{}'\n", key);
+            return 2;
+        }
+        lessons.push_back(lesson);
+    }
+    if (lessons.empty())
+        for (const Lesson& lesson : manifest.lessons) lessons.push_back(&lesson);
+
+    // Build the tests, the harness and the reference solutions once.
+    std::cout << "Building the tests once ..." << std::endl;
+    const BuildTree build{root, root / "solutions", root / "build" / "grade", ""};
+    if (auto failure = configure(build)) {
+        std::cerr << "grade: CMake could not configure the grader's build:\n" << failure->out << failure->err;
+        return 2;
+    }
+    const CommandResult built = run_command({"cmake", "--build", build.build.string()}, std::chrono::seconds(1800));
+    if (!built.ok()) {
+        std::cerr << "grade: the workbook itself does not build:\n" << trim_build_log(built.out + built.err, root);
+        return 2;
+    }
+    const fs::path sandbox_binary = build.build / "tools" / "sandbox" / "workbook-sandbox";
+    if (!fs::exists(sandbox_binary)) {
+        std::cerr << "grade: the sandbox was not built (" << sandbox_binary.string() << ")\n";
+        return 2;
+    }
+    if (!options.unsafe) {
+        const CommandResult doctor = run_command({sandbox_binary.string(), "--doctor", "--json"}, std::chrono::seconds(30));
+        const json j = json::parse(doctor.out, nullptr, false);
+        if (!doctor.ok() || !j.is_object() || j.value("isolation", "none") == "none") {
+            std::cerr << "grade: this machine offers no isolation for untrusted code (./workbook doctor says why).\n"
+                         "Run as root, or enable user namespaces; or pass --unsafe to grade without isolation\n"
+                         "(every result is then marked unconfined).\n";
+            return 2;
+        }
+    }
+
+    // The test cases and their points come from a run of the reference solutions: trusted code.
+    std::vector<LessonPlan> plans;
+    for (const Lesson* lesson : lessons) {
+        LessonPlan plan{lesson, load_recipe(build.build / "grading" / (lesson->slug + ".json")), {}};
+        const LessonResult reference = run_lesson(build, *lesson);
+        if (reference.verdict != Verdict::passed) {
+            std::cerr << fmt::format("grade: the reference solution of {} does not pass its tests; "
+                                     "run ./workbook verify.\n", lesson->slug);
+            return 2;
+        }
+        for (const CaseResult& c : reference.cases) plan.cases.push_back({c.name, c.points});
+        plans.push_back(std::move(plan));
+    }
+
+    std::vector<std::pair<std::string, fs::path>> students;
+    for (const auto& entry : fs::directory_iterator(options.submissions)) {
+        if (entry.is_symlink() || !entry.is_directory()) continue;
+        students.emplace_back(entry.path().filename().string(), submitted_tree(entry.path()));
+    }
+    std::sort(students.begin(), students.end());
+    std::cout << fmt::format("Grading {} submissions, {} at a time{}.", students.size(), options.jobs,
+                             options.unsafe ? ", WITHOUT isolation (--unsafe)" : "")
+              << std::endl;
+
+    Grader grader(root, build.build, options.out, Sandbox(sandbox_binary, options.unsafe), std::move(plans),
+                  grader_version(root));
+    std::vector<StudentGrade> grades(students.size());
+    std::atomic<std::size_t> next{0};
+    std::mutex print;
+    {
+        std::vector<std::jthread> workers;
+        for (int w = 0; w < std::max(1, options.jobs); ++w) {
+            workers.emplace_back([&] {
+                for (std::size_t i; (i = next++) < students.size();) {
+                    const auto& [name, tree] = students[i];
+                    const auto t0 = std::chrono::steady_clock::now();
+                    try {
+                        grades[i] = grader.grade(name, tree);
+                    } catch (const std::exception& e) {
+                        grades[i].name = name;
+                        grades[i].isolation = "error";
+                        LessonGrade failed{"(all)", 0, 0, "internal-error", e.what(), {}};
+                        grades[i].lessons.push_back(failed);
+                    }
+                    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                    const StudentGrade& s = grades[i];
+                    const fs::path dir = options.out / "students" / name;
+                    write_all(dir / "feedback.md", feedback_markdown(s));
+                    write_all(dir / "results.json", gradescope_results(s, seconds).dump(2));
+                    write_all(dir / "junit.xml", junit_xml(s));
+                    std::lock_guard lock(print);
+                    std::cout << fmt::format("{} {:<24} {:>4} / {:<4} {} {}\n", s.total() == s.max() ? ui.ok() : ui.fail(),
+                                             name, s.total(), s.max(), summary_line(s),
+                                             ui.dim(fmt::format("({:.1f} s)", seconds)))
+                              << std::flush;
+                }
+            });
+        }
+    }
+
+    // The gradebook: one row per student, one column per lesson, in a stable order.
+    std::string csv = "student";
+    for (const Lesson* lesson : lessons) csv += "," + lesson->slug;
+    csv += ",total,max,status,isolation\n";
+    json book = json::array();
+    for (const StudentGrade& s : grades) {
+        csv += csv_field(s.name);
+        for (const LessonGrade& l : s.lessons) csv += fmt::format(",{}", l.points);
+        csv += fmt::format(",{},{},{},{}\n", s.total(), s.max(), csv_field(summary_line(s)), csv_field(s.isolation));
+        book.push_back(to_json(s));
+    }
+    write_all(options.out / "gradebook.csv", csv);
+    write_all(options.out / "gradebook.json",
+              json{{"grader", grader_format}, {"unsafe", options.unsafe}, {"students", book}}.dump(2));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::cout << fmt::format("\nGradebook: {} ({} students, {:.0f} s). Feedback per student in {}.\n",
+                             (options.out / "gradebook.csv").string(), grades.size(), seconds,
+                             (options.out / "students").string());
+    return 0;
+}
+
+}  // namespace workbook

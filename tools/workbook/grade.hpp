@@ -1,0 +1,29 @@
+// ./workbook grade: run every lesson's tests over a folder of submissions, each compile and each test
+// case confined by workbook-sandbox, and write a gradebook. See docs/teachers.md.
+#pragma once
+
+#include "manifest.hpp"
+#include "ui.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace workbook {
+
+struct GradeOptions {
+    std::filesystem::path submissions;  // one folder per student
+    std::filesystem::path out;          // where the gradebook and the feedback go
+    int jobs = 2;                       // students graded at once
+    std::vector<std::string> lessons;   // keys (numbers or slugs); empty: all
+    bool unsafe = false;                // run without isolation (results are marked unconfined)
+};
+
+// The name a test case is selected by on Catch2's command line: every character that means
+// something in a test spec is escaped. Exposed for tests.
+std::string catch_test_spec(const std::string& name);
+
+int cmd_grade(const std::filesystem::path& root, const Manifest& manifest, const Ui& ui,
+              const GradeOptions& options);
+
+}  // namespace workbook
