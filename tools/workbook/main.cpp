@@ -16,6 +16,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <ctime>
@@ -332,6 +333,94 @@ int cmd_watch(Context& ctx) {
     }
 }
 
+// A GitHub Actions workflow for GitHub Classroom's command grader: one step per lesson, worth the
+// lesson's points, passing when `./workbook test NN` exits 0.
+std::string classroom_workflow(const Manifest& manifest) {
+    std::string steps, runners, env;
+    for (const Lesson& l : manifest.lessons) {
+        const std::string id = "lesson-" + l.number();
+        steps += fmt::format(
+            "      - name: {0}\n"
+            "        id: {1}\n"
+            "        uses: classroom-resources/autograding-command-grader@v1\n"
+            "        with:\n"
+            "          test-name: \"{0}\"\n"
+            "          setup-command: \"sudo ./workbook setup\"\n"
+            "          command: \"./workbook --no-color test {2}\"\n"
+            "          timeout: {3}\n"
+            "          max-score: {4}\n",
+            l.slug, id, l.number(), std::max(1, (l.timeout + 59) / 60 + 5), l.points);
+        runners += (runners.empty() ? "" : ",") + id;
+        std::string upper = id;
+        std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+        env += fmt::format("          {}_RESULTS: \"${{{{steps.{}.outputs.result}}}}\"\n", upper, id);
+    }
+    return "# Made by ./workbook classroom from lessons/manifest.json.\n"
+           "name: Autograding\n"
+           "on: [push, workflow_dispatch]\n"
+           "permissions:\n"
+           "  checks: write\n"
+           "  actions: read\n"
+           "  contents: read\n"
+           "jobs:\n"
+           "  grade:\n"
+           "    runs-on: ubuntu-latest\n"
+           "    container: debian:12\n"
+           "    steps:\n"
+           "      - name: Tools the checkout needs\n"
+           "        run: apt-get update && apt-get install -y git sudo\n"
+           "      - uses: actions/checkout@v4\n" +
+           steps +
+           "      - name: Report\n"
+           "        uses: classroom-resources/autograding-grading-reporter@v1\n"
+           "        env:\n" +
+           env +
+           "        with:\n"
+           "          runners: " + runners + "\n";
+}
+
+// The student edition: every file git tracks, but solutions/; a fresh repository with one commit,
+// so that `./workbook reset` finds the pristine starter files; the Classroom workflow included.
+int cmd_export_student(const Context& ctx, const std::string& folder) {
+    const fs::path to = fs::absolute(folder);
+    if (fs::exists(to)) {
+        std::cerr << fmt::format("{} exists already: name a new folder.\n", to.string());
+        return 2;
+    }
+    const CommandResult files = run_command({"git", "-C", ctx.root.string(), "ls-files", "-z"}, std::chrono::seconds(30));
+    if (!files.ok()) {
+        std::cerr << "export-student needs the workbook's git repository: " << files.err;
+        return 2;
+    }
+    std::size_t copied = 0;
+    std::stringstream names(files.out);
+    for (std::string name; std::getline(names, name, '\0');) {
+        if (name.empty() || name.starts_with("solutions/")) continue;
+        const fs::path target = to / name;
+        fs::create_directories(target.parent_path());
+        fs::copy(ctx.root / name, target, fs::copy_options::copy_symlinks);
+        ++copied;
+    }
+    const fs::path workflow = to / ".github" / "workflows" / "classroom.yml";
+    fs::create_directories(workflow.parent_path());
+    std::ofstream(workflow) << classroom_workflow(ctx.manifest);
+    for (const std::vector<std::string>& git :
+         {std::vector<std::string>{"git", "-C", to.string(), "init", "-q", "-b", "main"},
+          {"git", "-C", to.string(), "add", "-A"},
+          {"git", "-C", to.string(), "-c", "user.name=workbook", "-c", "user.email=workbook@localhost", "commit", "-q", "-m",
+           "The workbook, student edition"}}) {
+        const CommandResult r = run_command(git, std::chrono::seconds(60));
+        if (!r.ok()) {
+            std::cerr << fmt::format("git failed in {}: {}{}", to.string(), r.out, r.err);
+            return 1;
+        }
+    }
+    std::cout << fmt::format("Wrote the student edition to {} ({} files, no solutions/), as a git repository\n"
+                             "with one commit and the GitHub Classroom workflow in .github/workflows/.\n",
+                             to.string(), copied + 1);
+    return 0;
+}
+
 // The sandbox is part of the workbook's build; its --doctor does the looking.
 int cmd_doctor(const Context& ctx) {
     if (!configured(ctx)) return 2;
@@ -403,6 +492,10 @@ int main(int argc, char** argv) {
     grade->add_option("--lessons", grade_lessons, "Only these lessons, comma-separated: 01,02");
     grade->add_flag("--unsafe", grade_options.unsafe, "Grade without isolation (results marked unconfined)");
     auto* doctor = app.add_subcommand("doctor", "Which isolation this machine offers for grading untrusted code");
+    std::string export_dir;
+    auto* export_student = app.add_subcommand("export-student", "Teachers: write the student edition (no solutions/) to a new folder");
+    export_student->add_option("folder", export_dir, "A folder that does not exist yet")->required();
+    auto* classroom = app.add_subcommand("classroom", "Teachers: the GitHub Classroom workflow, one graded step per lesson");
     bool write_index = false;
     auto* index = app.add_subcommand("index", "Maintainers: the lessons table for README.md, from the manifest");
     index->add_flag("--write", write_index, "Replace the table in README.md");
@@ -437,6 +530,11 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(ctx, key, run_args);
     if (*index) return cmd_index(ctx, write_index);
     if (*doctor) return cmd_doctor(ctx);
+    if (*classroom) {
+        std::cout << classroom_workflow(ctx.manifest);
+        return 0;
+    }
+    if (*export_student) return cmd_export_student(ctx, export_dir);
     if (*grade) {
         std::stringstream keys(grade_lessons);
         for (std::string k; std::getline(keys, k, ',');)
