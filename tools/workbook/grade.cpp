@@ -305,9 +305,10 @@ std::string status_of(const Confined& c) {
 class Grader {
 public:
     Grader(fs::path root, fs::path build, fs::path out, Sandbox sandbox, std::vector<LessonPlan> plans,
-           std::string version)
+           std::string version, int case_timeout)
         : root_(std::move(root)), build_(std::move(build)), out_(std::move(out)),
-          sandbox_(std::move(sandbox)), plans_(std::move(plans)), version_(std::move(version)) {}
+          sandbox_(std::move(sandbox)), plans_(std::move(plans)), version_(std::move(version)),
+          case_timeout_(case_timeout) {}
 
     StudentGrade grade(const std::string& name, const fs::path& tree) {
         StudentGrade s;
@@ -417,7 +418,7 @@ private:
         std::vector<std::string> env{"WORKBOOK_RECORDS_FD=3"};
         if (!unit) env.push_back("WORKBOOK_PROGRAM=" + linked.string());
         Limits limits;
-        limits.wall = std::min(lesson.timeout, 30);
+        limits.wall = std::min(lesson.timeout, case_timeout_);
         limits.cpu = limits.wall;
         int n = 0;
         for (const CaseSpec& spec : plan.cases) {
@@ -457,6 +458,7 @@ private:
     Sandbox sandbox_;
     std::vector<LessonPlan> plans_;
     std::string version_;
+    int case_timeout_;
 };
 
 // ---- reports -----------------------------------------------------------------------------------
@@ -593,7 +595,7 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
         std::cerr << "grade: the workbook itself does not build:\n" << trim_build_log(built.out + built.err, root);
         return 2;
     }
-    const fs::path sandbox_binary = build.build / "tools" / "sandbox" / "workbook-sandbox";
+    const fs::path sandbox_binary = build.build / "bin" / "workbook-sandbox";
     if (!fs::exists(sandbox_binary)) {
         std::cerr << "grade: the sandbox was not built (" << sandbox_binary.string() << ")\n";
         return 2;
@@ -601,7 +603,7 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     if (!options.unsafe) {
         const CommandResult doctor = run_command({sandbox_binary.string(), "--doctor", "--json"}, std::chrono::seconds(30));
         const json j = json::parse(doctor.out, nullptr, false);
-        if (!doctor.ok() || !j.is_object() || j.value("isolation", "none") == "none") {
+        if (!doctor.ok() || !j.is_object() || j.value("isolation_available", "none") == "none") {
             std::cerr << "grade: this machine offers no isolation for untrusted code (./workbook doctor says why).\n"
                          "Run as root, or enable user namespaces; or pass --unsafe to grade without isolation\n"
                          "(every result is then marked unconfined).\n";
@@ -634,7 +636,7 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
               << std::endl;
 
     Grader grader(root, build.build, options.out, Sandbox(sandbox_binary, options.unsafe), std::move(plans),
-                  grader_version(root));
+                  grader_version(root), std::max(1, options.case_timeout));
     std::vector<StudentGrade> grades(students.size());
     std::atomic<std::size_t> next{0};
     std::mutex print;

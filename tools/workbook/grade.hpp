@@ -17,6 +17,7 @@ struct GradeOptions {
     int jobs = 2;                       // students graded at once
     std::vector<std::string> lessons;   // keys (numbers or slugs); empty: all
     bool unsafe = false;                // run without isolation (results are marked unconfined)
+    int case_timeout = 30;              // seconds of wall and CPU time for one test case, at most
 };
 
 // The name a test case is selected by on Catch2's command line: every character that means

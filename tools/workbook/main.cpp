@@ -431,7 +431,7 @@ int cmd_doctor(const Context& ctx) {
         std::cerr << trim_build_log(build.out + build.err, ctx.root);
         return 2;
     }
-    const fs::path sandbox = ctx.student.build / "tools" / "sandbox" / "workbook-sandbox";
+    const fs::path sandbox = ctx.student.build / "bin" / "workbook-sandbox";
     ::execl(sandbox.c_str(), sandbox.c_str(), "--doctor", static_cast<char*>(nullptr));
     std::cerr << fmt::format("Could not start {}: {}\n", sandbox.string(), std::strerror(errno));
     return 2;
@@ -492,6 +492,9 @@ int main(int argc, char** argv) {
     grade->add_option("--jobs", grade_options.jobs, "Students graded at once")->capture_default_str();
     grade->add_option("--lessons", grade_lessons, "Only these lessons, comma-separated: 01,02");
     grade->add_flag("--unsafe", grade_options.unsafe, "Grade without isolation (results marked unconfined)");
+    grade->add_option("--case-timeout", grade_options.case_timeout,
+                      "Seconds of wall and CPU time for one test case, at most (the lesson's own limit still applies)")
+        ->capture_default_str();
     auto* doctor = app.add_subcommand("doctor", "Which isolation this machine offers for grading untrusted code");
     std::string export_dir;
     auto* export_student = app.add_subcommand("export-student", "Teachers: write the student edition (no solutions/) to a new folder");
