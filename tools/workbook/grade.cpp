@@ -186,7 +186,7 @@ public:
                                      "--pids", std::to_string(limits.pids),
                                      "--files", std::to_string(limits.files),
                                      "--fsize", std::to_string(limits.fsize_mib),
-                                     "--output", std::to_string(limits.output),
+                                     "--output", std::to_string(limits.output), "--output-kill",
                                      "--stdout", (run_dir / "stdout").string(),
                                      "--stderr", (run_dir / "stderr").string(),
                                      "--report", (run_dir / "report.json").string()};
@@ -304,9 +304,9 @@ std::string status_of(const Confined& c) {
 
 class Grader {
 public:
-    Grader(fs::path root, fs::path build, fs::path out, Sandbox sandbox, std::vector<LessonPlan> plans,
-           std::string version, int case_timeout)
-        : root_(std::move(root)), build_(std::move(build)), out_(std::move(out)),
+    Grader(fs::path root, fs::path out, Sandbox sandbox, std::vector<LessonPlan> plans, std::string version,
+           int case_timeout)
+        : root_(std::move(root)), out_(std::move(out)),
           sandbox_(std::move(sandbox)), plans_(std::move(plans)), version_(std::move(version)),
           case_timeout_(case_timeout) {}
 
@@ -379,7 +379,13 @@ private:
 
         // Compile: every .cpp of the lesson, then link.
         const Recipe& r = plan.recipe;
-        const std::vector<fs::path> read_only{build_, root_ / "support"};
+        // Only the files the compile, the link and the tests need: never the whole build, which
+        // also holds the reference solutions' programs (a submission could run them instead).
+        std::vector<fs::path> read_only{root_ / "support"};
+        for (const auto* list : {&r.test_objects, &r.main_objects, &r.test_libraries, &r.program_libraries})
+            for (const std::string& file : *list)
+                if (file.starts_with('/') && !file.starts_with("/usr/")) read_only.emplace_back(file);
+        if (!r.tests_binary.empty()) read_only.emplace_back(r.tests_binary);
         Limits compile{.wall = 120, .cpu = 120, .memory_mib = 2048, .pids = 64, .files = 512, .fsize_mib = 256,
                        .output = 64 * 1024};
         std::vector<std::string> objects;
@@ -454,7 +460,7 @@ private:
         grade.message = log;
     }
 
-    fs::path root_, build_, out_;
+    fs::path root_, out_;
     Sandbox sandbox_;
     std::vector<LessonPlan> plans_;
     std::string version_;
@@ -635,8 +641,11 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
                              options.unsafe ? ", WITHOUT isolation (--unsafe)" : "")
               << std::endl;
 
-    Grader grader(root, build.build, options.out, Sandbox(sandbox_binary, options.unsafe), std::move(plans),
-                  grader_version(root), std::max(1, options.case_timeout));
+    Grader grader(root, options.out, Sandbox(sandbox_binary, options.unsafe), std::move(plans),
+                  // Options that change a grade are part of what a cached grade must match.
+                  fmt::format("{}|unsafe={}|case-timeout={}", grader_version(root), options.unsafe,
+                              options.case_timeout),
+                  std::max(1, options.case_timeout));
     std::vector<StudentGrade> grades(students.size());
     std::atomic<std::size_t> next{0};
     std::mutex print;

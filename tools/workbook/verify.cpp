@@ -238,6 +238,8 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui, con
     if (builds_everything(checks, solutions)) {
         ctest_label(checks, solutions, "machinery", "harness and runner self-tests pass");
         ctest_label(checks, solutions, "interop", "the seed's Python programs work with the C++ ones");
+        ctest_label(checks, solutions, "grading",
+                    "grading: solutions full marks, starter 0, hostile submissions contained");
     }
 
     if (!options.quick) {

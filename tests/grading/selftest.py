@@ -1,0 +1,468 @@
+#!/usr/bin/env python3
+"""The grading self-test: `./workbook grade` against hostile submissions.
+
+It makes a temporary folder of submissions -- `reference` (a copy of solutions/), `untouched` (a copy
+of starter/) and every folder of tests/grading/hostile/ (its @...@ placeholders filled in) -- grades
+it with `workbook-cli grade`, then checks the gradebook against each hostile folder's expect.json,
+looks for processes left behind and for files written outside the submissions' folders, and checks
+every student's feedback.md, results.json and junit.xml. One line per check, then `N passed, M
+failed`; the exit status is 0 only when nothing failed. README.md beside this file explains the set.
+
+    selftest.py --workbook-cli build/tools/workbook/workbook-cli --root .
+
+Python's standard library only.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+HOSTILE = HERE / "hostile"
+LESSONS = ["01", "02"]  # the lessons graded: the hostile set attacks these two
+PLACEHOLDER = re.compile(r"@[A-Z_]+@")
+GRADESCOPE_STATUSES = {"passed", "failed"}
+SKIPPED = 77  # the exit status for "could not run here" (ctest's SKIP_RETURN_CODE)
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def __call__(self, ok, what, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"✓ {what}", flush=True)
+        else:
+            self.failed += 1
+            print(f"✗ {what}" + (f"\n    {detail}" if detail else ""), flush=True)
+        return ok
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--workbook-cli", required=True, type=Path, help="the workbook's program (workbook-cli)")
+    p.add_argument("--root", required=True, type=Path, help="the workbook's folder")
+    p.add_argument("--jobs", type=int, default=2, help="students graded at once (default 2)")
+    p.add_argument("--case-timeout", type=int, default=4,
+                   help="seconds of wall and CPU time for one test case (default 4)")
+    p.add_argument("--timeout", type=int, default=780,
+                   help="seconds for the whole `grade` run, its one-time build included (default 780)")
+    p.add_argument("--max-average", type=float, default=15.0,
+                   help="seconds per submission, on average, that grading may take after the build (0: no check)")
+    p.add_argument("--tmp", type=Path, default=None,
+                   help="where to make the temporary folder (default: the workbook's build/, so that "
+                        "walking up from a submission reaches the repository)")
+    p.add_argument("--only", default="", help="only these hostile submissions, comma-separated")
+    p.add_argument("--keep", action="store_true", help="keep the temporary folder even when every check passes")
+    p.add_argument("--verbose", action="store_true", help="echo grade's output as it comes")
+    p.add_argument("--unsafe", action="store_true",
+                   help="grade with --unsafe (no isolation); the hostile submissions that only a sandbox "
+                        "can contain are then left out")
+    return p.parse_args()
+
+
+def substitute(text, values):
+    for key, value in values.items():
+        text = text.replace(key, value)
+    return text
+
+
+def load_hostiles(only):
+    hostiles = {}
+    for folder in sorted(p for p in HOSTILE.iterdir() if p.is_dir()):
+        if only and folder.name not in only:
+            continue
+        hostiles[folder.name] = (folder, json.loads((folder / "expect.json").read_text()))
+    return hostiles
+
+
+def copy_submission(source, target, values):
+    """Copies the lesson folders of a hostile submission, placeholders filled in; expect.json stays."""
+    for lesson in sorted(p for p in source.iterdir() if p.is_dir()):
+        (target / lesson.name).mkdir(parents=True)
+        for f in sorted(lesson.iterdir()):
+            text = substitute(f.read_text(), values)
+            left = PLACEHOLDER.findall(text)
+            if left:
+                raise SystemExit(f"selftest: {f} has placeholders nobody fills in: {sorted(set(left))}")
+            (target / lesson.name / f.name).write_text(text)
+
+
+def run_grade(cmd, log_path, timeout, verbose):
+    """Runs grade in its own process group; returns (exit status or None on time-out, lines, times)."""
+    started = time.monotonic()
+    marks = {}
+    lines = []
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                                text=True, encoding="utf-8", errors="replace")
+
+        def drain():
+            for line in proc.stdout:
+                log.write(line)
+                log.flush()
+                lines.append(line.rstrip("\n"))
+                if line.startswith("Grading ") and "grading" not in marks:
+                    marks["grading"] = time.monotonic()
+                if verbose:
+                    print("  | " + line.rstrip("\n"), flush=True)
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        try:
+            status = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # grade and everything it started, by its group
+            proc.wait()
+            status = None
+        reader.join(timeout=10)
+    marks["end"] = time.monotonic()
+    marks["start"] = started
+    return status, lines, marks
+
+
+def student_seconds(lines):
+    """grade prints one line per student: `✓ NAME  38 / 38  ok (7.1 s)`."""
+    seconds = {}
+    for line in lines:
+        m = re.match(r"^\S+\s+(\S+)\s+\d+ / \d+\s.*\((\d+(?:\.\d+)?) s\)\s*$", line)
+        if m:
+            seconds[m.group(1)] = float(m.group(2))
+    return seconds
+
+
+def processes_matching(needles, names):
+    """Processes whose command line, environment, executable or working folder mentions a needle, or
+    whose name (comm) is one of `names`: [(pid, what)]."""
+    found = []
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        base = f"/proc/{entry}"
+        why = []
+        for part in ("cmdline", "environ"):
+            try:
+                with open(f"{base}/{part}", "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            if any(n.encode() in data for n in needles):
+                shown = data[:160].replace(bytes(1), b" ").decode(errors="replace")
+                why.append(f"{part}: {shown}")
+        for part in ("exe", "cwd"):
+            try:
+                target = os.readlink(f"{base}/{part}")
+            except OSError:
+                continue
+            if any(n in target for n in needles):
+                why.append(f"{part}: {target}")
+        try:
+            with open(f"{base}/comm") as f:
+                comm = f.read().strip()
+            if comm in names:
+                why.append(f"comm: {comm}")
+        except OSError:
+            pass
+        if why:
+            found.append((int(entry), "; ".join(why)))
+    return found
+
+
+def tests_by_name(lesson):
+    return {t["name"]: t for t in lesson.get("tests", [])}
+
+
+def is_attacked(name, prefixes):
+    return any(p == "*" or name.startswith(p) for p in prefixes)
+
+
+def check_hostile(check, name, expect, student, reference, seconds, case_timeout):
+    lessons = {l["slug"]: l for l in student["lessons"]}
+    target = expect["lesson"]
+    lesson = lessons.get(target)
+    if not check(lesson is not None, f"{name}: {target} was graded", f"lessons: {sorted(lessons)}"):
+        return
+    for slug, other in lessons.items():
+        if slug != target:
+            check(other["status"] == "missing" and other["points"] == 0,
+                  f"{name}: {slug} is missing (not submitted) and scores 0",
+                  f"status {other['status']}, {other['points']} points")
+
+    if "lesson_status" in expect:
+        wanted = expect["lesson_status"]
+        text = expect.get("lesson_message", "")
+        check(lesson["status"] == wanted and lesson["points"] == 0 and text in lesson["message"],
+              f"{name}: {target} is a {wanted}, 0 / {lesson['max']}"
+              + (f", saying \"{text}\"" if text else ""),
+              f"status {lesson['status']}, {lesson['points']} points, message: {lesson['message'][:400]!r}")
+        return
+
+    if not check(lesson["status"] == "graded", f"{name}: {target} compiled and ran",
+                 f"status {lesson['status']}: {lesson['message'][:400]!r}"):
+        return
+    ref_tests = tests_by_name(reference[target])
+    attacked = [t for t in lesson["tests"] if is_attacked(t["name"], expect["attacked"])]
+    others = [t for t in lesson["tests"] if not is_attacked(t["name"], expect["attacked"])]
+    statuses = expect["statuses"]
+    wrong = []
+    for t in attacked:
+        need = statuses.get(t["status"])
+        points_ok = t["points"] == (t["max"] if t["status"] == "passed" else 0)
+        if need is None or not points_ok or need not in t["message"]:
+            wrong.append(f"\"{t['name']}\": {t['status']}, {t['points']} / {t['max']}, "
+                         f"message: {t['message'][:300]!r}")
+    seen = sorted({t["status"] for t in attacked})
+    if list(statuses) == ["passed"]:
+        what = f"{name}: its {len(attacked)} attacked test case(s) still pass: the attack changed nothing"
+    else:
+        what = (f"{name}: its {len(attacked)} attacked test case(s) score 0 as {' or '.join(statuses)} "
+                f"(got {', '.join(seen) or 'none'})")
+    check(attacked and not wrong, what,
+          "; ".join(wrong) if attacked else f"no test case of {target} matches {expect['attacked']}")
+    if others:
+        differ = [f"\"{t['name']}\": {t['status']} {t['points']} / {t['max']}" for t in others
+                  if t["name"] not in ref_tests or t["points"] != ref_tests[t["name"]]["points"]
+                  or t["status"] != ref_tests[t["name"]]["status"]]
+        check(not differ,
+              f"{name}: the {len(others)} other test case(s) of {target} score as the reference's "
+              f"({sum(t['points'] for t in others)} points)", "; ".join(differ))
+    text = expect.get("unexpected_text")
+    if text:
+        hits = [t["name"] for t in others if text in t["message"]]
+        check(not hits, f"{name}: no test case that should pass met \"{text}\"", f"in: {hits}")
+    if expect.get("not_held_to_time_limit"):
+        took = seconds.get(name)
+        bound = 2 * case_timeout
+        check(took is not None and took < bound,
+              f"{name}: graded in {took} s, not held until the test cases' time limits ({bound} s)",
+              f"grade printed no time for {name}" if took is None else "")
+
+
+def check_outputs(check, out, student):
+    name = student["student"]
+    folder = out / "students" / name
+    problems = []
+    feedback = folder / "feedback.md"
+    if not feedback.is_file() or f"{student['total']} / {student['max']}" not in feedback.read_text(errors="replace"):
+        problems.append("feedback.md missing or without the total")
+    try:
+        results = json.loads((folder / "results.json").read_text())
+        tests = results["tests"]
+        if not isinstance(results["score"], (int, float)) or not isinstance(tests, list) or not tests:
+            problems.append("results.json: score or tests[] of the wrong type")
+        for t in tests:
+            if not isinstance(t["score"], (int, float)) or not isinstance(t["max_score"], (int, float)) \
+                    or t["status"] not in GRADESCOPE_STATUSES:
+                problems.append(f"results.json: test {t.get('name')!r} has no valid score/max_score/status")
+                break
+        if sum(t["score"] for t in tests) != results["score"] or results["score"] != student["total"]:
+            problems.append(f"results.json: score {results['score']} is not the sum of its tests "
+                            f"or not the gradebook's total {student['total']}")
+        if sum(t["max_score"] for t in tests) != student["max"]:
+            problems.append("results.json: the tests' max_score do not add up to the gradebook's max")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        problems.append(f"results.json: {type(e).__name__}: {e}")
+    try:
+        suites = ET.parse(folder / "junit.xml").getroot()
+        if suites.tag != "testsuites" or not suites.findall("testsuite"):
+            problems.append("junit.xml: no <testsuites> with <testsuite>s")
+    except (OSError, ET.ParseError) as e:
+        problems.append(f"junit.xml: {e}")
+    check(not problems, f"{name}: feedback.md, results.json (Gradescope shape) and junit.xml are sound",
+          "; ".join(problems))
+
+
+def main():
+    args = parse_args()
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(encoding="utf-8", errors="replace")
+    check = Checks()
+    root = args.root.resolve()
+    cli = args.workbook_cli.resolve()
+    only = {n for n in args.only.split(",") if n}
+    hostiles = load_hostiles(only)
+    if args.unsafe:
+        left_out = [n for n, (_, e) in hostiles.items() if e.get("confined_only")]
+        for n in left_out:
+            print(f"- {n}: left out (--unsafe: only a sandbox can contain it)")
+            del hostiles[n]
+
+    parent = args.tmp or root / "build"
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="grading-selftest-", dir=parent)).resolve()
+    # mkdtemp makes it 0700; without isolation a root sandbox runs the programs as nobody, at the
+    # scratch folders' real paths, so every folder on the way must be searchable by others.
+    tmp.chmod(0o755)
+    subs, out = tmp / "submissions", tmp / "out"
+    token = uuid.uuid4().hex[:12]
+    values = {"@WORKBOOK_ROOT@": str(root), "@TOKEN@": token, "@SUBMISSIONS@": str(subs), "@OUT@": str(out)}
+    shutil.copytree(root / "solutions", subs / "reference")
+    shutil.copytree(root / "starter", subs / "untouched")
+    for name, (folder, _) in hostiles.items():
+        copy_submission(folder, subs / name, values)
+    expected_students = {"reference", "untouched", *hostiles}
+
+    cmd = [str(cli), "--root", str(root), "--no-color", "grade", str(subs), "--out", str(out),
+           "--jobs", str(args.jobs), "--lessons", ",".join(LESSONS), "--case-timeout", str(args.case_timeout)]
+    if args.unsafe:
+        cmd.append("--unsafe")
+    print(f"Grading {len(expected_students)} submissions in {tmp} ...", flush=True)
+    status, lines, marks = run_grade(cmd, tmp / "grade-output.txt", args.timeout, args.verbose)
+    total = marks["end"] - marks["start"]
+    if status == 2 and any("offers no isolation" in line for line in lines):
+        print("Skipped: grade says this machine offers no isolation for untrusted code "
+              "(./workbook doctor says why); the hostile submissions cannot be run here.")
+        shutil.rmtree(tmp, ignore_errors=True)
+        return SKIPPED
+    check(status == 0, f"grade finished with status 0 in {total:.0f} s (bound: {args.timeout} s)",
+          "it was stopped at the bound" if status is None else
+          f"status {status}; its last lines:\n    " + "\n    ".join(lines[-25:]))
+
+    # Leftovers first, before anything else has time to hide them.
+    names = {substitute(e["marker"], values)[:15] for _, e in hostiles.values() if "marker" in e}
+    needles = [str(tmp), token]
+    deadline = time.monotonic() + 5  # the kernel may take a moment to reap what was killed
+    left = processes_matching(needles, names)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = processes_matching(needles, names)
+    check(not left, f"no process left behind (none mentions the temporary folder or the token {token}, "
+                    f"none is named {', '.join(sorted(names)) or '-'})",
+          "; ".join(f"pid {pid}: {why}" for pid, why in left))
+    for pid, _ in left:  # ours: started by this run's grade
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    # Files written outside the submissions' own folders.
+    escape_names = {substitute(e["escape_name"], values) for _, e in hostiles.values() if "escape_name" in e}
+    if escape_names:
+        places = set()
+        for name, (folder, e) in hostiles.items():
+            if "escape_name" not in e:
+                continue
+            for source in folder.rglob("*.cpp"):
+                for literal in re.findall(r'"([^"]*)"', substitute(source.read_text(), values)):
+                    if literal.startswith("/") and any(n in literal for n in escape_names):
+                        places.add(Path(literal))
+        for n in escape_names:
+            places |= {Path("/") / n, root / n, root.parent / n, Path("/tmp") / n}
+        found = [p for p in places if p.exists()]
+        found += [p for p in tmp.rglob("*") if p.name in escape_names]
+        check(not found, f"no file written outside a submission's folder ({len(places)} places and the "
+                         f"temporary folder searched)", ", ".join(sorted({str(p) for p in found})))
+        for p in set(found):
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+    biggest, biggest_size = None, 0
+    for p in tmp.rglob("*"):
+        try:
+            if p.is_file() and not p.is_symlink() and p.stat().st_size > biggest_size:
+                biggest, biggest_size = p, p.stat().st_size
+        except OSError:
+            pass
+    limit = max([e.get("largest_file_mib", 0) for _, e in hostiles.values()] + [0]) or 65
+    check(biggest_size <= limit << 20,
+          f"no file in the temporary folder is larger than {limit} MiB (largest: {biggest_size / 2**20:.1f} MiB)",
+          str(biggest))
+
+    try:
+        book = json.loads((out / "gradebook.json").read_text())
+        students = {s["student"]: s for s in book["students"]}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        check(False, "gradebook.json is readable", f"{type(e).__name__}: {e}")
+        return finish(check, tmp, args.keep)
+    check(set(students) == expected_students, f"gradebook.json lists the {len(expected_students)} submissions",
+          f"missing: {sorted(expected_students - set(students))}, extra: {sorted(set(students) - expected_students)}")
+    check(book.get("unsafe") is args.unsafe, f"gradebook.json says unsafe: {str(args.unsafe).lower()}",
+          f"it says {book.get('unsafe')!r}")
+    if not args.unsafe:
+        unconfined = {n: s["isolation"] for n, s in students.items()
+                      if not s["isolation"] or s["isolation"].startswith(("none", "error"))}
+        check(not unconfined, "every submission was graded confined (isolation: "
+              f"{', '.join(sorted({s['isolation'] for s in students.values()}))})", str(unconfined))
+    try:
+        rows = (out / "gradebook.csv").read_text().splitlines()
+        csv_ok = rows[0].startswith("student,") and len(rows) == 1 + len(students)
+    except (OSError, IndexError):
+        csv_ok = False
+    check(csv_ok, "gradebook.csv has a header and one row per submission")
+
+    manifest = json.loads((root / "lessons" / "manifest.json").read_text())
+    points = {l["slug"]: l["points"] for l in manifest["lessons"] if l["slug"][:2] in LESSONS}
+    reference = {l["slug"]: l for l in students.get("reference", {}).get("lessons", [])}
+    for slug, full in points.items():
+        l = reference.get(slug)
+        check(l is not None and l["status"] == "graded" and l["points"] == l["max"] == full
+              and all(t["status"] == "passed" for t in l["tests"]),
+              f"reference: {slug} has full marks ({full} / {full})",
+              f"{l and l['status']}, {l and l['points']} / {l and l['max']}: "
+              + "; ".join(f"{t['name']}: {t['status']}" for t in (l or {}).get("tests", []) if t["status"] != "passed"))
+    untouched = {l["slug"]: l for l in students.get("untouched", {}).get("lessons", [])}
+    for slug, full in points.items():
+        l = untouched.get(slug)
+        check(l is not None and l["status"] == "graded" and l["points"] == 0 and l["max"] == full,
+              f"untouched: {slug} compiles, runs and scores 0 / {full}",
+              f"{l and l['status']}, {l and l['points']} points: {l and l['message'][:300]!r}")
+
+    seconds = student_seconds(lines)
+    if len(reference) == len(points):
+        for name, (_, expect) in hostiles.items():
+            if name in students:
+                check_hostile(check, name, expect, students[name], reference, seconds, args.case_timeout)
+        for name, (_, expect) in hostiles.items():
+            twin = expect.get("same_as")
+            if twin and name in students and twin in students:
+                def scores(s):
+                    return [(l["slug"], l["points"], l["status"], [(t["name"], t["points"], t["status"]) for t in l["tests"]])
+                            for l in s["lessons"]]
+                check(scores(students[name]) == scores(students[twin]),
+                      f"{name} scores exactly as {twin} ({students[name]['total']} and {students[twin]['total']})",
+                      f"{scores(students[name])} vs {scores(students[twin])}")
+
+    for name in sorted(students):
+        check_outputs(check, out, students[name])
+
+    if "grading" in marks:
+        grading = marks["end"] - marks["grading"]
+        average = grading / max(1, len(students))
+        slowest = sorted(seconds.items(), key=lambda kv: -kv[1])[:3]
+        what = (f"batch time: {total:.0f} s in all, {grading:.0f} s grading {len(students)} submissions after "
+                f"the build, {average:.1f} s each on average with --jobs {args.jobs} (slowest: "
+                + ", ".join(f"{n} {s:.1f} s" for n, s in slowest) + ")")
+        if args.max_average > 0:
+            check(average <= args.max_average, what + f"; target ≤ {args.max_average:g} s")
+        else:
+            print(f"- {what}")
+    return finish(check, tmp, args.keep)
+
+
+def finish(check, tmp, keep):
+    if check.failed or keep:
+        print(f"The temporary folder is kept: {tmp} (grade's output: {tmp / 'grade-output.txt'})")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{check.passed} passed, {check.failed} failed")
+    return 0 if check.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
