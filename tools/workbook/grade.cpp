@@ -542,7 +542,7 @@ std::string summary_line(const StudentGrade& s) {
     std::vector<std::string> notes;
     for (const LessonGrade& l : s.lessons)
         if (l.status != "graded") notes.push_back(fmt::format("{} {}", l.slug.substr(0, l.slug.find('-')), l.status));
-    return notes.empty() ? "ok" : fmt::format("{}", fmt::join(notes, "; "));
+    return notes.empty() ? "graded" : fmt::format("{}", fmt::join(notes, "; "));
 }
 
 // ---- setting up ---------------------------------------------------------------------------------
