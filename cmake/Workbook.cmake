@@ -114,8 +114,12 @@ function(workbook_grading_recipe slug kind)
     set(q "\",\"")
     if(kind STREQUAL "unit")
         set(tests_binary "")
+        set(reference_program "")
+        set(reference_objects "$<JOIN:$<TARGET_OBJECTS:${slug}-code>,${q}>")
     else()
         set(tests_binary "$<TARGET_FILE:${slug}-tests>")
+        set(reference_program "$<TARGET_FILE:${slug}-program>")
+        set(reference_objects "")
     endif()
     file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/grading/${slug}.json" CONTENT "{
   \"compiler\": \"${CMAKE_CXX_COMPILER}\",
@@ -125,7 +129,11 @@ function(workbook_grading_recipe slug kind)
   \"main_objects\": [\"$<JOIN:$<TARGET_OBJECTS:workbook_catch_main>,${q}>\"],
   \"test_libraries\": [\"$<TARGET_FILE:probe>\", \"$<TARGET_LINKER_FILE:fmt::fmt>\", \"-pthread\"],
   \"program_libraries\": [\"$<TARGET_FILE:workbook_support>\", \"-pthread\"],
-  \"tests_binary\": \"${tests_binary}\"
+  \"tests_binary\": \"${tests_binary}\",
+  \"harness_include\": \"${PROJECT_SOURCE_DIR}/tests/harness\",
+  \"lesson_include\": \"${WORKBOOK_TREE_DIR}/${slug}\",
+  \"reference_objects\": [\"${reference_objects}\"],
+  \"reference_program\": \"${reference_program}\"
 }
 ")
 endfunction()

@@ -317,7 +317,8 @@ def main():
     expected_students = {"reference", "untouched", *hostiles}
 
     cmd = [str(cli), "--root", str(root), "--no-color", "grade", str(subs), "--out", str(out),
-           "--jobs", str(args.jobs), "--lessons", ",".join(LESSONS), "--case-timeout", str(args.case_timeout)]
+           "--jobs", str(args.jobs), "--lessons", ",".join(LESSONS), "--case-timeout", str(args.case_timeout),
+           "--extra-tests", str(HERE / "extra")]
     if args.unsafe:
         cmd.append("--unsafe")
     print(f"Grading {len(expected_students)} submissions in {tmp} ...", flush=True)
@@ -408,6 +409,9 @@ def main():
 
     manifest = json.loads((root / "lessons" / "manifest.json").read_text())
     points = {l["slug"]: l["points"] for l in manifest["lessons"] if l["slug"][:2] in LESSONS}
+    for slug in points:  # plus the teacher's extra tests, by their [pts=N] tags
+        for source in sorted((HERE / "extra" / slug).glob("*.cpp")):
+            points[slug] += sum(int(n) for n in re.findall(r"\[pts=(\d+)\]", source.read_text()))
     reference = {l["slug"]: l for l in students.get("reference", {}).get("lessons", [])}
     for slug, full in points.items():
         l = reference.get(slug)
@@ -422,6 +426,20 @@ def main():
         check(l is not None and l["status"] == "graded" and l["points"] == 0 and l["max"] == full,
               f"untouched: {slug} compiles, runs and scores 0 / {full}",
               f"{l and l['status']}, {l and l['points']} points: {l and l['message'][:300]!r}")
+
+    # The teacher's extra tests (tests/grading/extra) are graded with the rest; a [hidden] one shows
+    # the student only its result.
+    try:
+        results = json.loads((out / "students" / "untouched" / "results.json").read_text())["tests"]
+    except (OSError, ValueError, KeyError):
+        results = []
+    extra = [t for t in results if ": teacher: " in t.get("name", "")]
+    check(len(extra) == 3 and all(t.get("score") == 0 for t in extra),
+          "untouched: the teacher's 3 extra tests are graded, 0 points", repr(extra)[:300])
+    hidden = [t for t in extra if "hidden" in t["name"]]
+    check(len(hidden) == 2 and all("This test is hidden" in t.get("output", "") and "at /" not in t.get("output", "")
+                                   for t in hidden),
+          "untouched: a hidden extra test shows only its result", repr(hidden)[:300])
 
     seconds = student_seconds(lines)
     if len(reference) == len(points):

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -120,6 +121,9 @@ struct Recipe {
     std::vector<std::string> flags, include, test_objects, main_objects, test_libraries,
         program_libraries;
     std::string tests_binary;  // server and client lessons: the tests, built once
+    std::string harness_include, lesson_include;  // for the teacher's extra tests
+    std::vector<std::string> reference_objects;    // unit lessons: the reference solution's objects
+    std::string reference_program;                 // server and client lessons
 };
 
 Recipe load_recipe(const fs::path& file) {
@@ -133,18 +137,27 @@ Recipe load_recipe(const fs::path& file) {
     r.test_libraries = j.at("test_libraries").get<std::vector<std::string>>();
     r.program_libraries = j.at("program_libraries").get<std::vector<std::string>>();
     r.tests_binary = j.at("tests_binary");
+    r.harness_include = j.at("harness_include");
+    r.lesson_include = j.at("lesson_include");
+    for (const std::string& o : j.at("reference_objects").get<std::vector<std::string>>())
+        if (!o.empty()) r.reference_objects.push_back(o);
+    r.reference_program = j.at("reference_program");
     return r;
 }
 
 struct CaseSpec {
     std::string name;
     int points = 0;
+    bool hidden = false;  // a teacher's test tagged [hidden]: the student sees only that it failed
+    std::string binary;   // the teacher's extra tests of a server or client lesson; else the lesson's
 };
 
 struct LessonPlan {
     const Lesson* lesson = nullptr;
     Recipe recipe;
     std::vector<CaseSpec> cases;  // from a run of the reference solution: trusted
+    std::vector<std::string> extra_objects;  // the teacher's extra tests, compiled once
+    fs::path extra_dir;                      // where they were built (read-only in the sandbox)
 };
 
 // ---- confinement -------------------------------------------------------------------------------
@@ -230,7 +243,11 @@ struct TestGrade {
     int points = 0;
     int max = 0;
     std::string status;   // passed, failed, time-out, crash, ... (see docs/teachers.md)
-    std::string message;  // for the student: what failed, the transcript
+    std::string message;  // what failed, the transcript (kept for the teacher even when hidden)
+    bool hidden = false;
+
+    // What the student may see of the message.
+    std::string shown() const { return hidden ? "This test is hidden: only its result is shown.\n" : message; }
 };
 
 struct LessonGrade {
@@ -265,7 +282,7 @@ json to_json(const StudentGrade& s) {
         json tests = json::array();
         for (const TestGrade& t : l.tests)
             tests.push_back({{"name", t.name}, {"points", t.points}, {"max", t.max}, {"status", t.status},
-                             {"message", t.message}});
+                             {"message", t.message}, {"hidden", t.hidden}});
         lessons.push_back({{"slug", l.slug}, {"points", l.points}, {"max", l.max}, {"status", l.status},
                            {"message", l.message}, {"tests", tests}});
     }
@@ -281,7 +298,8 @@ StudentGrade from_json(const json& j) {
     for (const json& l : j.at("lessons")) {
         LessonGrade lg{l.at("slug"), l.at("points"), l.at("max"), l.at("status"), l.at("message"), {}};
         for (const json& t : l.at("tests"))
-            lg.tests.push_back({t.at("name"), t.at("points"), t.at("max"), t.at("status"), t.at("message")});
+            lg.tests.push_back({t.at("name"), t.at("points"), t.at("max"), t.at("status"), t.at("message"),
+                                t.value("hidden", false)});
         s.lessons.push_back(std::move(lg));
     }
     return s;
@@ -386,6 +404,7 @@ private:
             for (const std::string& file : *list)
                 if (file.starts_with('/') && !file.starts_with("/usr/")) read_only.emplace_back(file);
         if (!r.tests_binary.empty()) read_only.emplace_back(r.tests_binary);
+        if (!plan.extra_dir.empty()) read_only.push_back(plan.extra_dir);
         Limits compile{.wall = 120, .cpu = 120, .memory_mib = 2048, .pids = 64, .files = 512, .fsize_mib = 256,
                        .output = 64 * 1024};
         std::vector<std::string> objects;
@@ -409,6 +428,7 @@ private:
         link.insert(link.end(), objects.begin(), objects.end());
         if (unit) {
             link.insert(link.end(), r.test_objects.begin(), r.test_objects.end());
+            link.insert(link.end(), plan.extra_objects.begin(), plan.extra_objects.end());
             link.insert(link.end(), r.main_objects.begin(), r.main_objects.end());
             link.insert(link.end(), r.test_libraries.begin(), r.test_libraries.end());
         } else {
@@ -428,9 +448,10 @@ private:
         limits.cpu = limits.wall;
         int n = 0;
         for (const CaseSpec& spec : plan.cases) {
+            const std::string binary = spec.binary.empty() ? tests : spec.binary;
             const Confined run = sandbox_.run(scratch, runs / fmt::format("case-{}", ++n), read_only, limits, env,
-                                              {tests, catch_test_spec(spec.name), "-r", "workbook"}, true);
-            TestGrade t{spec.name, 0, spec.points, "", ""};
+                                              {binary, catch_test_spec(spec.name), "-r", "workbook"}, true);
+            TestGrade t{spec.name, 0, spec.points, "", "", spec.hidden};
             std::string unfinished;
             const auto records = parse_records(run.records, &unfinished);
             const auto found = std::find_if(records.begin(), records.end(),
@@ -485,8 +506,9 @@ std::string feedback_markdown(const StudentGrade& s) {
         }
         for (const TestGrade& t : l.tests) {
             if (t.status == "passed") continue;
+            const std::string text = t.shown();
             md += fmt::format("\n### ✗ {} ({})\n\n```\n{}```\n", t.name, t.status,
-                              t.message.empty() ? "\n" : t.message.back() == '\n' ? t.message : t.message + "\n");
+                              text.empty() ? "\n" : text.back() == '\n' ? text : text + "\n");
         }
     }
     return md;
@@ -509,7 +531,7 @@ json gradescope_results(const StudentGrade& s, double seconds) {
                              {"number", fmt::format("{}.{}", lesson_number, ++case_number)},
                              {"score", t.points}, {"max_score", t.max},
                              {"status", t.status == "passed" ? "passed" : "failed"},
-                             {"output", t.status == "passed" ? "" : t.status + "\n" + t.message},
+                             {"output", t.status == "passed" ? "" : t.status + "\n" + t.shown()},
                              {"tags", {l.slug}}, {"visibility", "visible"}});
     }
     return {{"score", s.total()}, {"execution_time", static_cast<int>(seconds)},
@@ -530,7 +552,7 @@ std::string junit_xml(const StudentGrade& s) {
         for (const TestGrade& t : l.tests) {
             xml += fmt::format("    <testcase classname=\"{}\" name=\"{}\">", xml_escape(l.slug), xml_escape(t.name));
             if (t.status != "passed")
-                xml += fmt::format("<failure message=\"{}\">{}</failure>", xml_escape(t.status), xml_escape(t.message));
+                xml += fmt::format("<failure message=\"{}\">{}</failure>", xml_escape(t.status), xml_escape(t.shown()));
             xml += "</testcase>\n";
         }
         xml += "  </testsuite>\n";
@@ -563,10 +585,89 @@ std::string grader_version(const fs::path& root) {
     return hash.hex();
 }
 
+// The teacher's extra tests, as part of what a cached grade must match.
+std::string extra_version(const fs::path& extra) {
+    if (extra.empty() || !fs::is_directory(extra)) return "none";
+    Hash hash;
+    std::vector<fs::path> files;
+    for (const auto& e : fs::recursive_directory_iterator(extra))
+        if (e.is_regular_file()) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+        hash.add(f.lexically_relative(extra).string());
+        hash.add(read_all(f));
+    }
+    return hash.hex();
+}
+
 // A submission is a copy of starter/ or a whole clone of the workbook.
 fs::path submitted_tree(const fs::path& dir) {
     if (fs::is_directory(dir / "starter") && fs::exists(dir / "lessons" / "manifest.json")) return dir / "starter";
     return dir;
+}
+
+// The teacher's own tests for a lesson (EXTRA/NN-slug/*.cpp, Catch2 test cases tagged [pts=N], and
+// [hidden] for those whose details the student must not see): compiled once, run once against the
+// reference solution to learn their names and points, then graded like the workbook's own.
+bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& out) {
+    const Lesson& lesson = *plan.lesson;
+    const Recipe& r = plan.recipe;
+    std::vector<fs::path> sources;
+    if (fs::is_directory(extra / lesson.slug))
+        for (const auto& e : fs::directory_iterator(extra / lesson.slug))
+            if (e.path().extension() == ".cpp") sources.push_back(e.path());
+    if (sources.empty()) return true;
+    std::sort(sources.begin(), sources.end());
+    plan.extra_dir = out / "extra" / lesson.slug;
+    fs::remove_all(plan.extra_dir);
+    fs::create_directories(plan.extra_dir);
+    const auto fail = [&](const std::string& what, const CommandResult& result) {
+        std::cerr << fmt::format("grade: the extra tests of {} {}:\n{}", lesson.slug, what,
+                                 trim_build_log(result.out + result.err, extra));
+        return false;
+    };
+    for (const fs::path& source : sources) {
+        std::vector<std::string> argv{r.compiler};
+        argv.insert(argv.end(), r.flags.begin(), r.flags.end());
+        argv.insert(argv.end(), {"-I" + r.harness_include, "-I" + r.lesson_include});
+        for (const std::string& dir : r.include) argv.push_back("-I" + dir);
+        const std::string object = (plan.extra_dir / source.stem()).string() + ".o";
+        argv.insert(argv.end(), {"-c", source.string(), "-o", object});
+        const CommandResult built = run_command(argv, std::chrono::seconds(300));
+        if (!built.ok()) return fail("do not compile", built);
+        plan.extra_objects.push_back(object);
+    }
+    // Unit lessons: one executable with the reference's code; others: the extra tests on their own,
+    // which start the program named by WORKBOOK_PROGRAM.
+    const fs::path binary = plan.extra_dir / (lesson.kind == "unit" ? "reference-tests" : "extra-tests");
+    std::vector<std::string> link{r.compiler};
+    if (lesson.kind == "unit") link.insert(link.end(), r.reference_objects.begin(), r.reference_objects.end());
+    link.insert(link.end(), plan.extra_objects.begin(), plan.extra_objects.end());
+    link.insert(link.end(), r.main_objects.begin(), r.main_objects.end());
+    link.insert(link.end(), r.test_libraries.begin(), r.test_libraries.end());
+    link.insert(link.end(), {"-o", binary.string()});
+    const CommandResult linked = run_command(link, std::chrono::seconds(300));
+    if (!linked.ok()) return fail("do not link", linked);
+
+    const fs::path records = plan.extra_dir / "reference.jsonl";
+    if (lesson.kind != "unit") ::setenv("WORKBOOK_PROGRAM", r.reference_program.c_str(), 1);
+    const CommandResult run = run_command({binary.string(), "-r", "workbook", "--out", records.string()},
+                                          std::chrono::seconds(lesson.timeout));
+    ::unsetenv("WORKBOOK_PROGRAM");
+    std::string unfinished;
+    const auto cases = parse_records(read_all(records), &unfinished);
+    std::set<std::string> known;
+    for (const CaseSpec& c : plan.cases) known.insert(c.name);
+    for (const CaseResult& c : cases) {
+        if (known.contains(c.name)) continue;  // a unit lesson's executable holds the workbook's too
+        if (!c.passed)
+            std::cerr << fmt::format("grade: warning: the extra test \"{}\" of {} fails on the reference "
+                                     "solution\n", c.name, lesson.slug);
+        const bool hidden = std::find(c.tags.begin(), c.tags.end(), "hidden") != c.tags.end();
+        plan.cases.push_back({c.name, c.points, hidden, lesson.kind == "unit" ? "" : binary.string()});
+    }
+    if (cases.empty()) return fail("did not run", run);
+    return true;
 }
 
 }  // namespace
@@ -620,14 +721,15 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     // The test cases and their points come from a run of the reference solutions: trusted code.
     std::vector<LessonPlan> plans;
     for (const Lesson* lesson : lessons) {
-        LessonPlan plan{lesson, load_recipe(build.build / "grading" / (lesson->slug + ".json")), {}};
+        LessonPlan plan{lesson, load_recipe(build.build / "grading" / (lesson->slug + ".json")), {}, {}, {}};
         const LessonResult reference = run_lesson(build, *lesson);
         if (reference.verdict != Verdict::passed) {
             std::cerr << fmt::format("grade: the reference solution of {} does not pass its tests; "
                                      "run ./workbook verify.\n", lesson->slug);
             return 2;
         }
-        for (const CaseResult& c : reference.cases) plan.cases.push_back({c.name, c.points});
+        for (const CaseResult& c : reference.cases) plan.cases.push_back({c.name, c.points, false, ""});
+        if (!options.extra_tests.empty() && !add_extra_tests(plan, options.extra_tests, options.out)) return 2;
         plans.push_back(std::move(plan));
     }
 
@@ -643,8 +745,8 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
 
     Grader grader(root, options.out, Sandbox(sandbox_binary, options.unsafe), std::move(plans),
                   // Options that change a grade are part of what a cached grade must match.
-                  fmt::format("{}|unsafe={}|case-timeout={}", grader_version(root), options.unsafe,
-                              options.case_timeout),
+                  fmt::format("{}|unsafe={}|case-timeout={}|extra={}", grader_version(root), options.unsafe,
+                              options.case_timeout, extra_version(options.extra_tests)),
                   std::max(1, options.case_timeout));
     std::vector<StudentGrade> grades(students.size());
     std::atomic<std::size_t> next{0};

@@ -17,6 +17,7 @@ struct GradeOptions {
     int jobs = 2;                       // students graded at once
     std::vector<std::string> lessons;   // keys (numbers or slugs); empty: all
     bool unsafe = false;                // run without isolation (results are marked unconfined)
+    std::filesystem::path extra_tests;  // the teacher's own tests: EXTRA/NN-slug/*.cpp
     int case_timeout = 30;              // seconds of wall and CPU time for one test case, at most
 };
 

@@ -491,6 +491,8 @@ int main(int argc, char** argv) {
     grade->add_option("--out", grade_options.out, "Where the gradebook and feedback go (default: grades/ beside the submissions)");
     grade->add_option("--jobs", grade_options.jobs, "Students graded at once")->capture_default_str();
     grade->add_option("--lessons", grade_lessons, "Only these lessons, comma-separated: 01,02");
+    grade->add_option("--extra-tests", grade_options.extra_tests,
+                      "Your own tests: a folder with NN-slug/*.cpp (Catch2, [pts=N], [hidden])");
     grade->add_flag("--unsafe", grade_options.unsafe, "Grade without isolation (results marked unconfined)");
     grade->add_option("--case-timeout", grade_options.case_timeout,
                       "Seconds of wall and CPU time for one test case, at most (the lesson's own limit still applies)")
@@ -544,6 +546,7 @@ int main(int argc, char** argv) {
         for (std::string k; std::getline(keys, k, ',');)
             if (!k.empty()) grade_options.lessons.push_back(k);
         grade_options.submissions = fs::absolute(grade_options.submissions);
+        if (!grade_options.extra_tests.empty()) grade_options.extra_tests = fs::absolute(grade_options.extra_tests);
         grade_options.out = grade_options.out.empty() ? grade_options.submissions.parent_path() / "grades"
                                                       : fs::absolute(grade_options.out);
         return cmd_grade(ctx.root, ctx.manifest, ctx.ui, grade_options);
