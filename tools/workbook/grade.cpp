@@ -718,6 +718,24 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
         }
     }
 
+    // Without namespaces the sandbox still runs student code as the user nobody, in the real file
+    // system: every folder on the way to the workbook and to --out must let others through, or
+    // every compile would fail and be blamed on the students.
+    if (options.unsafe && ::geteuid() == 0) {
+        for (const fs::path& place : {root, options.out.parent_path()}) {
+            for (fs::path p = place; !p.empty() && p != p.root_path(); p = p.parent_path()) {
+                struct stat st {};
+                if (::stat(p.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH)) {
+                    std::cerr << fmt::format(
+                        "grade: with --unsafe, student code runs as the user nobody, which cannot enter {}.\n"
+                        "Let others through (chmod o+x {}) or move the workbook and --out elsewhere.\n",
+                        p.string(), p.string());
+                    return 2;
+                }
+            }
+        }
+    }
+
     // The test cases and their points come from a run of the reference solutions: trusted code.
     std::vector<LessonPlan> plans;
     for (const Lesson* lesson : lessons) {
