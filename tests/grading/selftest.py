@@ -89,12 +89,31 @@ def load_hostiles(only):
     return hostiles
 
 
+# Lesson 01's hostile submissions are the reference solution with only its end replaced: their
+# hex_dump.cpp holds the includes to add and, after this line, what replaces everything that follows
+# count_code_points in solutions/01-bytes/utf8.cpp. So they never drift from the solution.
+AFTER_COUNT = "// ---- after count_code_points ----\n"
+END_OF_COUNT = "    return decode_utf8(data).size();\n}\n"
+
+
+def from_solution(root, fragment):
+    solution = (root / "solutions" / "01-bytes" / "utf8.cpp").read_text()
+    head, body = fragment.split(AFTER_COUNT, 1)
+    comment = "".join(l for l in head.splitlines(True) if l.startswith("//"))
+    includes = "".join(l for l in head.splitlines(True) if l.startswith("#include"))
+    after_includes = solution.index("\n", solution.rindex("#include")) + 1
+    end = solution.index(END_OF_COUNT) + len(END_OF_COUNT)
+    return comment + solution[:after_includes] + includes + solution[after_includes:end] + body
+
+
 def copy_submission(source, target, values):
     """Copies the lesson folders of a hostile submission, placeholders filled in; expect.json stays."""
     for lesson in sorted(p for p in source.iterdir() if p.is_dir()):
         (target / lesson.name).mkdir(parents=True)
         for f in sorted(lesson.iterdir()):
             text = substitute(f.read_text(), values)
+            if f.name == "hex_dump.cpp":
+                text, f = from_solution(Path(values["@WORKBOOK_ROOT@"]), text), f.with_name("utf8.cpp")
             left = PLACEHOLDER.findall(text)
             if left:
                 raise SystemExit(f"selftest: {f} has placeholders nobody fills in: {sorted(set(left))}")
