@@ -50,6 +50,7 @@
 #include <utility>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 extern char** environ;
 
@@ -207,18 +208,19 @@ Endpoint socket_name(int fd, bool peer) {
     return endpoint_of(storage);
 }
 
-// A socket bound to host:0 (the OS picks the port). Returns the descriptor; sets `where`.
-int bind_any_port(const std::string& host, bool listening, std::uint16_t& port,
-                  std::string& where) {
-    const Address address = resolve(host, 0).front();
+// A socket bound to host:wanted (0: the OS picks the port). Returns the descriptor; sets `where`.
+int bind_any_port(const std::string& host, bool listening, std::uint16_t& port, std::string& where,
+                  std::uint16_t wanted = 0) {
+    const Address address = resolve(host, wanted).front();
     const int fd = ::socket(address.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) throw Failure("socket failed: " + error_text(errno));
     if (::bind(fd, address.get(), address.length) != 0 ||
         (listening && ::listen(fd, SOMAXCONN) != 0)) {
         const int error = errno;
         ::close(fd);
-        throw Failure(fmt::format("the test could not {} on {} port 0: {}",
-                                  listening ? "listen" : "bind a port", host, error_text(error)));
+        throw Failure(fmt::format("the test could not {} on {} port {}: {}",
+                                  listening ? "listen" : "bind a port", host, wanted,
+                                  error_text(error)));
     }
     const Endpoint e = socket_name(fd, false);
     port = e.port;
@@ -374,7 +376,9 @@ struct Program::State {
     int err = -1;
     int in = -1;       // write end of the child's stdin, while stdin_data remains
     int stop_fd = -1;  // eventfd: the teardown wakes the drain thread
+    int sync_fd = -1;  // eventfd: wait_stopped() asks the drain thread to empty the pipes
     std::string stdin_data;
+    std::string hosts_file;  // Options::hosts written out, removed by the teardown
     std::thread drain;
     bool reaped = false;  // used by the test's thread only
 
@@ -391,6 +395,8 @@ struct Program::State {
     std::array<Stream, 2> streams;
     std::vector<std::pair<int, std::size_t>> order;  // (stream, line index), in arrival order
     std::optional<ExitStatus> exit;
+    std::uint64_t syncs_asked = 0;  // sync_fd requests, and how many the drain thread answered
+    std::uint64_t syncs_done = 0;
 
     // "Your program" / "Program 'peer'".
     std::string who() const {
@@ -495,6 +501,7 @@ struct Program::State {
     // The drain thread.
     void run_drain() noexcept;
     void read_available(int which, int max_reads);
+    void sync_pipes();
     void write_stdin();
     void teardown(milliseconds grace) noexcept;
 };
@@ -516,6 +523,22 @@ void Program::State::read_available(int which, int max_reads) {
             close_stream(which);  // end of file, or an error: nothing more will come
         }
     }
+}
+
+// Everything in the pipes now, then the requests made before are answered.
+void Program::State::sync_pipes() {
+    std::uint64_t count;
+    [[maybe_unused]] const ssize_t n = ::read(sync_fd, &count, sizeof count);
+    std::uint64_t asked;
+    {
+        std::scoped_lock lock(mutex);
+        asked = syncs_asked;
+    }
+    read_available(out_stream, whole_pipe);
+    read_available(err_stream, whole_pipe);
+    std::scoped_lock lock(mutex);
+    syncs_done = std::max(syncs_done, asked);
+    changed.notify_all();
 }
 
 void Program::State::write_stdin() {
@@ -544,7 +567,7 @@ void Program::State::run_drain() noexcept {
     bool ended = false;
     try {
         for (;;) {
-            std::array<pollfd, 5> fds{};
+            std::array<pollfd, 6> fds{};
             int n = 0;
             const auto add = [&](int fd, short events) {
                 fds[n++] = pollfd{fd, events, 0};
@@ -556,6 +579,7 @@ void Program::State::run_drain() noexcept {
             const int i_in = in >= 0 ? add(in, POLLOUT) : -1;
             const int i_stop = add(stop_fd, POLLIN);
             if (i_stop == 0) break;  // nothing left to watch
+            const int i_sync = add(sync_fd, POLLIN);
 
             if (::poll(fds.data(), static_cast<nfds_t>(n), -1) < 0) {
                 if (errno == EINTR) continue;
@@ -583,6 +607,7 @@ void Program::State::run_drain() noexcept {
                 }
                 // Otherwise the teardown reaped it first and records the status itself.
             }
+            if (fds[i_sync].revents != 0) sync_pipes();
             if (fds[i_stop].revents != 0) break;
         }
     } catch (...) {
@@ -635,8 +660,183 @@ std::string shell_words(const std::filesystem::path& path, const std::vector<std
     return out;
 }
 
+// ---- the program's environment: extra variables, faults, hosts ------------------------------
+
+// The preloaded libraries, found by CMake (tests/harness/CMakeLists.txt): "" if not installed.
+#ifndef WORKBOOK_FAULTS_LIBRARY
+#define WORKBOOK_FAULTS_LIBRARY ""
+#endif
+#ifndef WORKBOOK_FIU_RUN_PRELOAD
+#define WORKBOOK_FIU_RUN_PRELOAD ""
+#endif
+#ifndef WORKBOOK_FIU_POSIX_PRELOAD
+#define WORKBOOK_FIU_POSIX_PRELOAD ""
+#endif
+#ifndef WORKBOOK_NSS_WRAPPER
+#define WORKBOOK_NSS_WRAPPER ""
+#endif
+
+struct Environment {
+    std::vector<std::string> variables;  // "NAME=value", for execve
+    std::vector<std::string> described;  // lines for the transcript
+    std::string hosts_file;              // to remove when the program is gone
+};
+
+// Sets NAME=value in `variables`, replacing any NAME already there.
+void set_variable(std::vector<std::string>& variables, std::string_view assignment) {
+    const std::string_view name = assignment.substr(0, assignment.find('=') + 1);  // "NAME="
+    std::erase_if(variables, [&](const std::string& v) { return v.starts_with(name); });
+    variables.emplace_back(assignment);
+}
+
+std::string variable(const std::vector<std::string>& variables, std::string_view name) {
+    for (const std::string& v : variables) {
+        if (v.size() > name.size() && v.starts_with(name) && v[name.size()] == '=') {
+            return v.substr(name.size() + 1);
+        }
+    }
+    return "";
+}
+
+// `path` if it exists, else Failure saying how to get it.
+std::string library(const char* path, std::string_view what, std::string_view fix) {
+    if (*path == '\0' || !std::filesystem::exists(path)) {
+        throw Failure(
+            fmt::format("This test needs {}, which is missing{}: {}, then configure and "
+                        "build the workbook again.",
+                        what, *path == '\0' ? "" : fmt::format(" ({})", path), fix));
+    }
+    return path;
+}
+
+// WORKBOOK_FAULT_SEED if set, else the test's seed.
+std::pair<std::uint64_t, bool> fault_seed(std::uint64_t seed) {
+    const char* text = std::getenv("WORKBOOK_FAULT_SEED");
+    if (text == nullptr || *text == '\0') return {seed, false};
+    const std::string_view s(text);
+    const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), seed);
+    if (error != std::errc() || end != s.data() + s.size()) {
+        throw Failure(
+            fmt::format("WORKBOOK_FAULT_SEED must be a whole number such as 7, not \"{}\"", s));
+    }
+    return {seed, true};
+}
+
+// The variables that load the preloaded libraries and configure them; the faults' description.
+void add_faults(const Faults& faults, std::vector<std::string>& preload, Environment& e) {
+    const auto [seed, replayed] = fault_seed(faults.seed);
+    std::vector<std::string> ours, what;
+    const auto add = [&](bool on, const char* token, const char* text) {
+        if (!on) return;
+        ours.emplace_back(token);
+        what.emplace_back(text);
+    };
+    add(faults.short_writes, "short_writes", "short writes");
+    add(faults.short_reads, "short_reads", "short reads");
+    add(faults.poison_reads, "poison_reads", "poisoned reads ('~' past the count)");
+    add(faults.stop_before_listen, "stop_before_listen", "a stop (SIGSTOP) before listen()");
+    if (!ours.empty()) {
+        preload.push_back(library(WORKBOOK_FAULTS_LIBRARY, "the workbook's fault library",
+                                  "build the target workbook_faults"));
+        set_variable(e.variables,
+                     fmt::format("WORKBOOK_FAULTS=seed={},{}", seed, fmt::join(ours, ",")));
+    }
+    if (!faults.failing.empty()) {
+        std::string enable;
+        for (const Faults::Failing& f : faults.failing) {
+            const bool valid_name =
+                !f.call.empty() && std::all_of(f.call.begin(), f.call.end(), [](char c) {
+                    return std::islower(static_cast<unsigned char>(c)) || c == '_';
+                });
+            if (!valid_name || f.error <= 0 || !(f.probability > 0 && f.probability <= 1)) {
+                throw std::invalid_argument(fmt::format(
+                    "Faults::failing: call \"{}\" (a name such as \"send\"), error {} (an errno "
+                    "value such as ECONNRESET), probability {} (in (0, 1])",
+                    f.call, f.error, f.probability));
+            }
+            enable += fmt::format("enable_random name=posix/io/net/{},probability={},failinfo={}\n",
+                                  f.call, f.probability, f.error);
+            const char* name = strerrorname_np(f.error);
+            what.push_back(fmt::format("{}() fails with {} (probability {})", f.call,
+                                       name ? name : std::to_string(f.error), f.probability));
+        }
+        const std::string_view fix =
+            "install the Debian packages libfiu0 and fiu-utils (sudo apt-get install -y libfiu0 "
+            "fiu-utils)";
+        preload.push_back(library(WORKBOOK_FIU_RUN_PRELOAD, "libfiu's fiu_run_preload.so", fix));
+        preload.push_back(
+            library(WORKBOOK_FIU_POSIX_PRELOAD, "libfiu's fiu_posix_preload.so", fix));
+        set_variable(e.variables, "FIU_ENABLE=" + enable);
+        // libfiu reads its seed with atoi(): keep it within an int.
+        set_variable(e.variables, fmt::format("FIU_PRNG_SEED={}", seed % 2147483648U));
+    }
+    if (!what.empty()) {
+        e.described.push_back(
+            fmt::format("faults: {} (seed {}{}; set WORKBOOK_FAULT_SEED to replay with another)",
+                        fmt::join(what, ", "), seed, replayed ? ", from WORKBOOK_FAULT_SEED" : ""));
+    }
+}
+
+// Options::hosts in a file of its own, read by libnss_wrapper.
+void add_hosts(const std::string& hosts, std::vector<std::string>& preload, Environment& e) {
+    preload.push_back(library(WORKBOOK_NSS_WRAPPER, "nss_wrapper (libnss_wrapper.so)",
+                              "install the Debian package libnss-wrapper (sudo apt-get install -y "
+                              "libnss-wrapper)"));
+    const char* tmp = std::getenv("TMPDIR");
+    std::string path = fmt::format("{}/workbook-hosts-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    const int fd = ::mkstemp(path.data());
+    if (fd < 0) throw Failure(fmt::format("could not create {}: {}", path, error_text(errno)));
+    e.hosts_file = path;
+    const bool written =
+        ::write(fd, hosts.data(), hosts.size()) == static_cast<ssize_t>(hosts.size());
+    ::close(fd);
+    if (!written) throw Failure(fmt::format("could not write {}", path));
+    set_variable(e.variables, "NSS_WRAPPER_HOSTS=" + path);
+    std::string lines;
+    for (std::size_t start = 0; start < hosts.size();) {
+        const std::size_t end = std::min(hosts.find('\n', start), hosts.size());
+        if (end > start) lines += (lines.empty() ? "" : "; ") + hosts.substr(start, end - start);
+        start = end + 1;
+    }
+    e.described.push_back(
+        fmt::format("hosts: names listed here resolve from these lines, in this order: {}", lines));
+}
+
+// The test's environment with the options' changes.
+Environment program_environment(const Program::Options& options) {
+    Environment e;
+    for (char** v = environ; *v != nullptr; ++v) e.variables.emplace_back(*v);
+    for (const std::string& assignment : options.env) {
+        if (assignment.find('=') == std::string::npos || assignment.front() == '=') {
+            throw std::invalid_argument(
+                fmt::format("Program::Options::env: \"{}\" is not NAME=value", assignment));
+        }
+        set_variable(e.variables, assignment);
+    }
+    std::vector<std::string> preload;
+    try {
+        if (options.faults) add_faults(*options.faults, preload, e);
+        if (options.hosts) add_hosts(*options.hosts, preload, e);
+    } catch (...) {
+        if (!e.hosts_file.empty()) ::unlink(e.hosts_file.c_str());
+        throw;
+    }
+    if (!preload.empty()) {
+        if (const std::string before = variable(e.variables, "LD_PRELOAD"); !before.empty()) {
+            preload.push_back(before);
+        }
+        set_variable(e.variables, fmt::format("LD_PRELOAD={}", fmt::join(preload, " ")));
+        // AddressSanitizer refuses to run when a library is loaded before its runtime.
+        const std::string asan = variable(e.variables, "ASAN_OPTIONS");
+        set_variable(e.variables, fmt::format("ASAN_OPTIONS={}{}verify_asan_link_order=0", asan,
+                                              asan.empty() ? "" : ":"));
+    }
+    return e;
+}
+
 // Child side of fork(): only async-signal-safe calls from here to exec.
-[[noreturn]] void exec_child(pid_t parent, int in, int out, int err, int report, char** argv) {
+[[noreturn]] void exec_child(pid_t parent, int in, int out, int err, int report, char** argv,
+                             char** envp) {
     const auto fail = [report] {
         const int error = errno;
         [[maybe_unused]] const ssize_t n = ::write(report, &error, sizeof error);
@@ -672,7 +872,7 @@ std::string shell_words(const std::filesystem::path& path, const std::vector<std
                              : 65536;
         for (int fd = 3; fd < last; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
-    ::execve(argv[0], argv, environ);
+    ::execve(argv[0], argv, envp);
     fail();
     ::_exit(127);  // not reached
 }
@@ -696,14 +896,21 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
     std::vector<char*> argv;
     for (auto& w : words) argv.push_back(w.data());
     argv.push_back(nullptr);
+    const Environment environment = program_environment(options);
+    std::vector<std::string> env_words = environment.variables;
+    std::vector<char*> envp;
+    for (auto& w : env_words) envp.push_back(w.data());
+    envp.push_back(nullptr);
+    s.hosts_file = environment.hosts_file;
 
     // Descriptors that are only the child's: closed in the parent once it has forked.
     int child_in = -1, child_out = -1, child_err = -1, report_read = -1, report_write = -1;
     const auto cleanup = [&] {
         for (int* fd : {&child_in, &child_out, &child_err, &report_read, &report_write, &s.out,
-                        &s.err, &s.in, &s.stop_fd, &s.pidfd}) {
+                        &s.err, &s.in, &s.stop_fd, &s.sync_fd, &s.pidfd}) {
             close_fd(*fd);
         }
+        if (!s.hosts_file.empty()) ::unlink(s.hosts_file.c_str());
     };
     const auto check = [&](bool ok, const char* call) {
         if (ok) return;
@@ -732,11 +939,15 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
           "fcntl");
     s.stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     check(s.stop_fd >= 0, "eventfd");
+    s.sync_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    check(s.sync_fd >= 0, "eventfd");
 
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     check(pid >= 0, "fork");
-    if (pid == 0) exec_child(parent, child_in, child_out, child_err, report_write, argv.data());
+    if (pid == 0) {
+        exec_child(parent, child_in, child_out, child_err, report_write, argv.data(), envp.data());
+    }
 
     s.pid = pid;
     for (int* fd : {&child_in, &child_out, &child_err, &report_write}) close_fd(*fd);
@@ -768,6 +979,7 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
     }
     try {
         log(fmt::format("{} started as pid {}: {}", s.label, pid, command));
+        for (const std::string& line : environment.described) log(line);
         s.drain = std::thread([state = state_] { state->run_drain(); });
     } catch (...) {
         s.teardown(0ms);  // the destructor will not run: stop it here
@@ -828,7 +1040,8 @@ void Program::State::teardown(milliseconds grace) noexcept {
     const std::uint64_t one = 1;
     [[maybe_unused]] const ssize_t n = ::write(stop_fd, &one, sizeof one);
     if (drain.joinable()) drain.join();
-    for (int* fd : {&out, &err, &in, &stop_fd, &pidfd}) close_fd(*fd);
+    for (int* fd : {&out, &err, &in, &stop_fd, &sync_fd, &pidfd}) close_fd(*fd);
+    if (!hosts_file.empty()) ::unlink(hosts_file.c_str());
 }
 
 Program::~Program() {
@@ -930,6 +1143,47 @@ std::uint16_t Program::port(milliseconds deadline) {
             state_->who(), printable(line)));
     }
     return static_cast<std::uint16_t>(value);
+}
+
+bool Program::wait_stopped(milliseconds deadline) {
+    State& s = *state_;
+    const auto until = Clock::now() + deadline;
+    for (;;) {
+        if (s.reaped) return false;
+        // Reported once the whole program has stopped; WNOWAIT leaves the report in place.
+        siginfo_t info{};
+        const int rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(s.pidfd), &info,
+                                WSTOPPED | WEXITED | WNOHANG | WNOWAIT);
+        if (rc == 0 && info.si_pid != 0) {
+            if (info.si_code != CLD_STOPPED && info.si_code != CLD_TRAPPED) {
+                s.wait_exit_until(until);  // ended: the drain thread records how
+                return false;
+            }
+            // It cannot write any more: have the drain thread take what is in the pipes.
+            std::unique_lock lock(s.mutex);
+            const std::uint64_t ticket = ++s.syncs_asked;
+            const std::uint64_t one = 1;
+            [[maybe_unused]] const ssize_t n = ::write(s.sync_fd, &one, sizeof one);
+            const bool synced = s.changed.wait_until(lock, until, [&] {
+                return s.syncs_done >= ticket ||
+                       (s.streams[out_stream].closed && s.streams[err_stream].closed);
+            });
+            if (synced) log(fmt::format("{} is stopped (SIGSTOP)", s.label));
+            return synced;
+        }
+        // Not stopped yet: wait a little, on its end, so that an exit wakes us at once.
+        if (s.wait_exit_until(std::min(until, Clock::now() + 5ms))) return false;
+        if (Clock::now() >= until) {
+            log(fmt::format("{} did not stop within {}", s.label, duration_text(deadline)));
+            return false;
+        }
+    }
+}
+
+void Program::resume() {
+    if (state_->reaped) return;
+    log(fmt::format("resuming {} (SIGCONT)", state_->label));
+    ::kill(state_->pid, SIGCONT);
 }
 
 std::optional<ExitStatus> Program::status() {
@@ -1041,32 +1295,61 @@ int try_connect(const Address& address, Clock::time_point until, int& error) {
     return -1;
 }
 
+// "127.0.0.1:41234", "[::1]:41234", "localhost:41234".
+std::string target_text(const std::string& host, std::uint16_t port) {
+    return bare_host(host).find(':') != std::string::npos
+               ? fmt::format("[{}]:{}", bare_host(host), port)
+               : fmt::format("{}:{}", host, port);
+}
+
+// One attempt per address, in order, until one connects (its descriptor, logged as `name`'s) or
+// fails with an error not worth retrying. -1 with the last error in `error` if none connected.
+int connect_any(const std::vector<Address>& addresses, const std::string& name,
+                Clock::time_point until, int& error) {
+    for (const Address& address : addresses) {
+        const int fd = try_connect(address, until, error);
+        if (fd >= 0) {
+            log(fmt::format("{}: connected to {} from {}", name, endpoint_of(address.storage).str(),
+                            socket_name(fd, false).str()));
+            return fd;
+        }
+        if (!worth_retrying(error)) break;
+    }
+    return -1;
+}
+
 }  // namespace
+
+Connection Connection::connect_once(const std::string& host, std::uint16_t port,
+                                    milliseconds deadline) {
+    const std::string name = next_name("client");
+    const std::string target = target_text(host, port);
+    int error = 0;
+    if (const int fd = connect_any(resolve(host, port), name, Clock::now() + deadline, error);
+        fd >= 0) {
+        return Connection(fd, name);
+    }
+    log(fmt::format("{}: could not connect to {}: {}", name, target, error_text(error)));
+    throw Failure(fmt::format(
+        "{}: could not connect to {}: {}{} (the test tried once, without retrying)", name, target,
+        error_text(error), error == ECONNREFUSED ? " — nothing is listening there" : ""));
+}
 
 Connection Connection::connect(const std::string& host, std::uint16_t port, Program* watch,
                                milliseconds deadline) {
     const std::string name = next_name("client");
     const auto until = Clock::now() + deadline;
-    const std::string target = bare_host(host).find(':') != std::string::npos
-                                   ? fmt::format("[{}]:{}", bare_host(host), port)
-                                   : fmt::format("{}:{}", host, port);
+    const std::string target = target_text(host, port);
     const std::vector<Address> addresses = resolve(host, port);
     int error = 0;
     for (;;) {
-        for (const Address& address : addresses) {
-            const int fd = try_connect(address, until, error);
-            if (fd >= 0) {
-                Connection c(fd, name);
-                log(fmt::format("{}: connected to {} from {}", name,
-                                endpoint_of(address.storage).str(), c.local().str()));
-                return c;
-            }
-            if (!worth_retrying(error)) {
-                log(fmt::format("{}: could not connect to {}: {}", name, target,
-                                error_text(error)));
-                throw Failure(fmt::format("{}: could not connect to {}: {}", name, target,
-                                          error_text(error)));
-            }
+        if (const int fd = connect_any(addresses, name, until, error); fd >= 0) {
+            return Connection(fd, name);
+        }
+        if (!worth_retrying(error)) {
+            log(fmt::format("{}: could not connect to {}: {}", name, target, error_text(error)));
+            throw Failure(
+                fmt::format("{}: could not connect to {}: {}", name, target, error_text(error)));
         }
         // Wait a little before the next try: on the program, so that its end wakes us at once.
         const auto next_try = std::min(until, Clock::now() + 50ms);
@@ -1481,9 +1764,11 @@ Connection Listener::accept(Program* watch, milliseconds deadline) {
     }
 }
 
-ClosedPort::ClosedPort(const std::string& host) {
+ClosedPort::ClosedPort(const std::string& host) : ClosedPort(host, 0) {}
+
+ClosedPort::ClosedPort(const std::string& host, std::uint16_t port) {
     std::string where;
-    fd_ = bind_any_port(host, false, port_, where);
+    fd_ = bind_any_port(host, false, port_, where, port);
     log(fmt::format("test: {} is bound but not listening, so connections to it are refused",
                     where));
 }

@@ -98,6 +98,37 @@ std::filesystem::path program_under_test(const char* compiled_in = WORKBOOK_PROG
 std::filesystem::path program_under_test(const char* compiled_in = nullptr);
 #endif
 
+// Faults the program under test will meet, made by preloaded libraries (LD_PRELOAD): ours
+// (tests/harness/faults/) for short counts, poisoned buffers and the stop before listen(), and
+// Debian's libfiu for calls that fail. Only TCP sockets are touched. The transcript says which
+// faults are on and the seed. docs/fault-injection.md has the details.
+struct Faults {
+    // Seeds every choice (which calls are cut, by how much, which calls fail): the same seed, the
+    // same choices. WORKBOOK_FAULT_SEED (in the tests' environment) overrides it, to replay a run
+    // with another seed.
+    std::uint64_t seed = 1;
+    // send(), sendto(), write() move fewer bytes than asked: always the first such call, then
+    // about one in two.
+    bool short_writes = false;
+    // recv(), read() return fewer bytes than they could: the same rule.
+    bool short_reads = false;
+    // After recv() or read() returns n bytes into a buffer of len, bytes [n, len) are set to
+    // poison_byte, so a program that uses the buffer past the count prints it.
+    bool poison_reads = false;
+    static constexpr char poison_byte = '~';
+    // listen() stops the program (SIGSTOP) before listening: see Program::wait_stopped().
+    bool stop_before_listen = false;
+    // Calls that fail (libfiu's posix/io/net/<call>: "send", "recv", "connect", "accept",
+    // "socket", "bind", "listen", "sendto", "recvfrom", "shutdown", ...) with errno `error`, each
+    // call with this probability (drawn from the seed).
+    struct Failing {
+        std::string call;
+        int error;
+        double probability = 1.0;
+    };
+    std::vector<Failing> failing{};  // {} lets designated initializers leave it out
+};
+
 // A running program: its own process group, stdout and stderr drained continuously into the
 // transcript (each line prefixed "[your_program]", stderr lines "[your_program stderr]") and into
 // capped buffers. The destructor stops it: SIGTERM to the group, a short grace, SIGKILL to the
@@ -116,6 +147,14 @@ class Program {
         std::size_t output_cap = 64 * 1024;
         // Written to stdin, then closed (else stdin is /dev/null).
         std::optional<std::string> stdin_data;
+        // Faults the program will meet (see Faults and docs/fault-injection.md).
+        std::optional<Faults> faults{};
+        // Extra environment variables for the program, each "NAME=value" (replacing any of the
+        // same name).
+        std::vector<std::string> env{};
+        // The content of a hosts file ("::1 localhost\n127.0.0.1 localhost\n"): names it lists
+        // resolve from it alone, in its order (libnss-wrapper); other names resolve as usual.
+        std::optional<std::string> hosts{};
     };
 
     // Starts `path args...`. Throws Failure if it cannot be started.
@@ -139,6 +178,13 @@ class Program {
     // Waits for the first line of stdout and reads the port from it: the number after the last ':'
     // ("Waiting for a connection on 127.0.0.1:41234..." gives 41234).
     std::uint16_t port(milliseconds deadline = step_deadline());
+
+    // True once the program is stopped (SIGSTOP; Faults::stop_before_listen stops it) and
+    // everything it wrote before stopping has been read into out() and err(). False if it exited
+    // or the deadline passed first.
+    bool wait_stopped(milliseconds deadline = step_deadline());
+    // Lets a stopped program go on (SIGCONT).
+    void resume();
 
     // The program's status if it has ended, without waiting.
     std::optional<ExitStatus> status();
@@ -198,6 +244,10 @@ class Connection {
     // meanwhile, fails at once with its status and last lines.
     static Connection connect(const std::string& host, std::uint16_t port, Program* watch = nullptr,
                               milliseconds deadline = step_deadline());
+    // One attempt (one connect() per address of `host`, no retry): fails at once if refused.
+    // `deadline` bounds the handshake.
+    static Connection connect_once(const std::string& host, std::uint16_t port,
+                                   milliseconds deadline = step_deadline());
 
     Connection(Connection&&) noexcept;
     Connection& operator=(Connection&&) noexcept;
@@ -272,6 +322,8 @@ class Listener {
 class ClosedPort {
   public:
     explicit ClosedPort(const std::string& host = "127.0.0.1");
+    // Binds exactly host:port. Throws Failure if it cannot (the port is taken).
+    ClosedPort(const std::string& host, std::uint16_t port);
     ~ClosedPort();
     ClosedPort(const ClosedPort&) = delete;
     ClosedPort& operator=(const ClosedPort&) = delete;
