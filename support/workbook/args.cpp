@@ -7,12 +7,13 @@
 namespace workbook {
 namespace {
 
-// Parses, or prints help / the error and exits as CLI11 prescribes (0 for --help, 2 for errors).
+// Parses, or prints the help or the error and exits: 0 after --help, 2 for any usage error (CLI11's
+// own codes, 104 to 109, mean nothing to a shell script; 2 is the convention of getopt and argparse).
 void parse_or_exit(CLI::App& app, int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        std::exit(app.exit(e));
+        std::exit(app.exit(e) == 0 ? 0 : 2);
     }
 }
 

@@ -259,6 +259,18 @@ TEST_CASE("decode_utf8: a sequence cut short is \"unexpected end of data\"",
     check_decode_refuses("41 f0"_hex, 1, reason::unexpected_end);
 }
 
+TEST_CASE("decode_utf8: e0 80 at the very end is \"unexpected end of data\", not overlong",
+          "[decode][errors][pts=1]") {
+    INFO("the checks come in order (lead byte, then each byte that should follow: is it there, "
+         "is it 10xxxxxx; then the value): a missing byte is found before the value is ever "
+         "complete enough to be overlong, a surrogate or too large");
+    check_decode_refuses("e0 80"_hex, 0, reason::unexpected_end);     // would be overlong
+    check_decode_refuses("f0 80 80"_hex, 0, reason::unexpected_end);  // would be overlong
+    check_decode_refuses("ed a0"_hex, 0, reason::unexpected_end);     // would be a surrogate
+    check_decode_refuses("f4 90 80"_hex, 0, reason::unexpected_end);  // would be too large
+    check_decode_refuses("41 e0 80"_hex, 1, reason::unexpected_end);
+}
+
 TEST_CASE("decode_utf8: a continuation byte 10xxxxxx cannot start a sequence",
           "[decode][errors][pts=1]") {
     check_decode_refuses("80"_hex, 0, reason::invalid_start);
@@ -346,16 +358,38 @@ TEST_CASE("count_code_points: characters are not bytes", "[count][pts=1]") {
 }
 
 TEST_CASE("count_code_points: malformed bytes throw as decode_utf8 does",
-          "[count][errors][pts=1]") {
-    const std::string data = "Message re\xc3";
-    INFO("count_code_points of the bytes " << hex(data) << " should throw Utf8Error: \""
-                                           << reason::unexpected_end << "\" at position 10");
-    try {
-        const std::size_t count = bytes::count_code_points(data);
-        FAIL("it returned " << count);
-    } catch (const Utf8Error& error) {
-        CHECK(error.reason() == std::string(reason::unexpected_end));
-        CHECK(error.position() == 10);
+          "[count][errors][pts=2]") {
+    // One example of each of the six reasons, not at the start of the data: count_code_points
+    // must find every one of them, at the same position, as decode_utf8 does.
+    struct Malformed {
+        std::string data;
+        std::size_t position;
+        std::string_view why;
+    };
+    const Malformed examples[] = {
+        {"Message re" + "c3"_hex, 10, reason::unexpected_end},
+        {"ab" + "e0 80"_hex, 2, reason::unexpected_end},
+        {"ab" + "a7"_hex, 2, reason::invalid_start},
+        {"ab" + "c0 80"_hex, 2, reason::invalid_start},
+        {"ab" + "ff"_hex, 2, reason::invalid_start},
+        {"ab" + "e2 82 41"_hex, 2, reason::invalid_continuation},
+        {"ab" + "c3 c3 a7"_hex, 2, reason::invalid_continuation},
+        {"ab" + "e0 80 af"_hex, 2, reason::overlong},
+        {"ab" + "f0 8f bf bf"_hex, 2, reason::overlong},
+        {"ab" + "ed a0 80"_hex, 2, reason::surrogate},
+        {"ab" + "f4 90 80 80"_hex, 2, reason::too_large},
+    };
+    for (const Malformed& example : examples) {
+        INFO("count_code_points of the bytes " << hex(example.data) << " should throw Utf8Error: \""
+                                               << example.why << "\" at position "
+                                               << example.position << ", as decode_utf8 does");
+        try {
+            const std::size_t count = bytes::count_code_points(example.data);
+            FAIL_CHECK("but it returned " << count);
+        } catch (const Utf8Error& error) {
+            CHECK(error.reason() == std::string(example.why));
+            CHECK(error.position() == example.position);
+        }
     }
 }
 

@@ -1,22 +1,25 @@
 // Lesson 03, your first client. Each test plays the server: it listens on a port of 127.0.0.1 the
 // system picked, runs your client with --port and a message, accepts its connection and checks
-// what arrives. Read each TEST_CASE as a conversation; the lesson's README has the contract.
+// what arrives. Read each TEST_CASE as a conversation; the lesson's README has the contract they
+// check, sentence by sentence.
 #include <catch2/catch.hpp>
 
+#include <netdb.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "checks.hpp"
 #include "probe.hpp"
-
-using Catch::Matchers::Contains;
 
 namespace {
 
-// Runs your client with these arguments.
-probe::Program start_client(std::vector<std::string> args) {
-    return probe::Program(probe::program_under_test(), std::move(args));
+// Runs your client with these arguments (and these faults or other options).
+probe::Program start_client(std::vector<std::string> args, probe::Program::Options options = {}) {
+    return probe::Program(probe::program_under_test(), std::move(args), std::move(options));
 }
 
 // Plays the server: accepts your client, receives everything until it closes, and checks that it
@@ -24,10 +27,37 @@ probe::Program start_client(std::vector<std::string> args) {
 std::string receive_from(probe::Listener& server, probe::Program& client) {
     auto connection = server.accept(&client);
     std::string received = connection.receive_all();
-    const probe::ExitStatus status = client.wait_exit();
-    INFO("your client " << status.describe());
-    CHECK(status.ok());
+    checks::exits_with(client, 0);
     return received;
+}
+
+// `received` is `sent`, byte for byte; if not, says where they part and what that suggests.
+void check_same_bytes(const std::string& received, const std::string& sent) {
+    const auto [r, s] = std::mismatch(received.begin(), received.end(), sent.begin(), sent.end());
+    INFO("received " << received.size() << " bytes of the " << sent.size()
+                     << " sent; the first difference is at offset " << (r - received.begin()));
+    if (received.size() < sent.size() && r == received.end()) {
+        INFO("the start arrived, the rest did not: send() may take fewer bytes than asked, and "
+             "returns how many it took: loop until every byte is sent");
+        CHECK(received.size() == sent.size());
+    } else if (received.size() > sent.size() && s == sent.end()) {
+        INFO("the message arrived with bytes after it: send exactly options.message.size() "
+             "bytes (no '\\0', no newline)");
+        CHECK(received.size() == sent.size());
+    } else {
+        CHECK((r == received.end() && s == sent.end()));
+    }
+}
+
+// The line for every gai_strerror() text, to recognise "client: getaddrinfo H:P: REASON".
+bool is_gai_error_line(const std::string& line, const std::string& prefix) {
+    if (!line.starts_with(prefix)) return false;
+    const std::string reason = line.substr(prefix.size());
+    for (int code : {EAI_AGAIN, EAI_FAIL, EAI_NONAME, EAI_NODATA, EAI_SERVICE, EAI_SYSTEM,
+                     EAI_FAMILY, EAI_ADDRFAMILY}) {
+        if (reason == gai_strerror(code)) return true;
+    }
+    return false;
 }
 
 }  // namespace
@@ -36,37 +66,115 @@ TEST_CASE("sends the message's bytes, closes, and exits with status 0", "[pts=3]
     probe::Listener server;
     auto client = start_client({"--port", std::to_string(server.port()), "Salut le serveur !"});
 
-    CHECK(receive_from(server, client) == "Salut le serveur !");
+    check_same_bytes(receive_from(server, client), "Salut le serveur !");
+    INFO("the contract: nothing on stdout when all goes well");
+    CHECK(client.out().empty());
 }
 
 TEST_CASE("sends UTF-8 text as it is", "[pts=2]") {
     probe::Listener server;
     auto client = start_client({"--port", std::to_string(server.port()), "Message reçu 👋"});
 
-    CHECK(receive_from(server, client) == "Message reçu 👋");
+    check_same_bytes(receive_from(server, client), "Message reçu 👋");
 }
 
-TEST_CASE("finds 127.0.0.1 through the name localhost", "[pts=2]") {
+TEST_CASE("tries each address of the name in turn (localhost as ::1, then 127.0.0.1)", "[pts=2]") {
+    // The test decides what "localhost" resolves to, whatever this machine's /etc/hosts says:
+    // ::1 first (nothing listens there: refused), then 127.0.0.1, where the test listens.
     probe::Listener server("127.0.0.1");
+    std::optional<probe::ClosedPort> refused_v6;
+    try {
+        refused_v6.emplace("::1", server.port());
+    } catch (const probe::Failure&) {
+        // No IPv6 here: connecting to ::1 fails anyway, which is just as good a first failure.
+    }
+    probe::Program::Options options;
+    options.hosts = "::1 localhost\n127.0.0.1 localhost\n";
     auto client = start_client(
-        {"--host", "localhost", "--port", std::to_string(server.port()), "Salut le serveur !"});
+        {"--host", "localhost", "--port", std::to_string(server.port()), "Salut le serveur !"},
+        std::move(options));
 
-    INFO("getaddrinfo(\"localhost\") may list ::1 before 127.0.0.1: try each address in turn");
-    CHECK(receive_from(server, client) == "Salut le serveur !");
+    INFO("getaddrinfo(\"localhost\") lists ::1 before 127.0.0.1 here: when connect() fails, close "
+         "that socket and try the next address");
+    check_same_bytes(receive_from(server, client), "Salut le serveur !");
 }
 
-TEST_CASE("says who refused, on one line of stderr, and exits with a non-zero status", "[pts=2]") {
+TEST_CASE("connects to the address given with --host", "[pts=1]") {
+    probe::Listener server("127.0.0.2");  // loopback too, but not the default
+    auto client = start_client(
+        {"--host", "127.0.0.2", "--port", std::to_string(server.port()), "Salut le serveur !"});
+
+    INFO("pass options.host to getaddrinfo()");
+    check_same_bytes(receive_from(server, client), "Salut le serveur !");
+}
+
+TEST_CASE("says who refused, on exactly one line of stderr, and exits with status 1", "[pts=2]") {
     probe::ClosedPort nobody;  // a port of 127.0.0.1 where nothing listens
     const std::string port = std::to_string(nobody.port());
     auto client = start_client({"--port", port, "Salut le serveur !"});
 
-    const probe::ExitStatus status = client.wait_exit();
-    INFO("your client " << status.describe());
-    CHECK_FALSE(status.ok());
-    INFO("the contract: one line, \"client: connect to 127.0.0.1:" << port << ": \" and strerror");
-    REQUIRE(client.err_lines().size() == 1);
-    CHECK_THAT(client.err_lines().front(),
-               Contains("127.0.0.1") && Contains(port) && Contains("refused"));
+    checks::exits_with(client, 1);
+    checks::one_error_line(client, "client: connect to 127.0.0.1:" + port + ": Connection refused");
+}
+
+TEST_CASE("writes the host as it was given in the error line", "[pts=1]") {
+    probe::ClosedPort nobody;
+    const std::string port = std::to_string(nobody.port());
+    std::optional<probe::ClosedPort> nobody_v6;
+    try {
+        nobody_v6.emplace("::1", nobody.port());
+    } catch (const probe::Failure&) {
+    }
+    probe::Program::Options options;
+    options.hosts = "::1 localhost\n127.0.0.1 localhost\n";
+    auto client = start_client({"--host", "localhost", "--port", port, "Salut le serveur !"},
+                               std::move(options));
+
+    checks::exits_with(client, 1);
+    INFO("one line after trying every address, with H as given (localhost), not the address");
+    checks::one_error_line(client, "client: connect to localhost:" + port + ": Connection refused");
+}
+
+TEST_CASE("says when the name cannot be found: getaddrinfo and its reason", "[pts=1]") {
+    probe::Program::Options options;
+    options.hosts = "127.0.0.1 localhost\n";  // and no other name
+    auto client = start_client({"--host", "no-such-host.invalid", "--port", "63000", "Salut"},
+                               std::move(options));
+
+    checks::exits_with(client, 1);
+    const std::vector<std::string> err = client.err_lines();
+    INFO("the contract: exactly one line, \"client: getaddrinfo no-such-host.invalid:63000: \" "
+         "and gai_strerror() of what getaddrinfo() returned (it does not set errno)");
+    REQUIRE(err.size() == 1);
+    CHECK(is_gai_error_line(err.front(), "client: getaddrinfo no-such-host.invalid:63000: "));
+}
+
+TEST_CASE("says when sending fails: send and its reason", "[pts=1]") {
+    // The test makes send() fail as it does when the server resets the connection.
+    probe::Listener server;
+    const std::string port = std::to_string(server.port());
+    probe::Program::Options options;
+    options.faults = probe::Faults{.failing = {{"send", ECONNRESET}}};
+    auto client = start_client({"--port", port, "Salut le serveur !"}, std::move(options));
+    auto connection = server.accept(&client);
+
+    INFO("send() returns -1 and sets errno: print the line and return 1");
+    checks::exits_with(client, 1);
+    checks::one_error_line(client,
+                           "client: send to 127.0.0.1:" + port + ": Connection reset by peer");
+}
+
+TEST_CASE("sends every byte even when send() takes fewer than asked", "[pts=1]") {
+    // The test makes send() take fewer bytes than asked, as it may on a real network.
+    std::string message;
+    for (int i = 0; message.size() < 20'000; ++i) message += std::to_string(i) + " reçu, ";
+    probe::Listener server;
+    probe::Program::Options options;
+    options.faults = probe::Faults{.seed = 3, .short_writes = true};
+    auto client = start_client({"--port", std::to_string(server.port()), message},
+                               std::move(options));
+
+    check_same_bytes(receive_from(server, client), message);
 }
 
 TEST_CASE("sends a long message (100 KB) whole", "[pts=1]") {
@@ -75,10 +183,11 @@ TEST_CASE("sends a long message (100 KB) whole", "[pts=1]") {
     probe::Listener server;
     auto client = start_client({"--port", std::to_string(server.port()), message});
 
-    const std::string received = receive_from(server, client);
-    INFO("send() may take fewer bytes than asked: loop until every byte is sent");
-    REQUIRE(received.size() == message.size());
-    const auto differs = std::mismatch(received.begin(), received.end(), message.begin()).first;
-    INFO("the first byte that differs is at offset " << (differs - received.begin()));
-    CHECK(differs == received.end());
+    check_same_bytes(receive_from(server, client), message);
+}
+
+TEST_CASE("exits with status 2 on a bad option or a missing message", "[pts=1]") {
+    checks::usage_error({"--port", "sixty-three-thousand", "Salut"});
+    checks::usage_error({"--bogus", "Salut"});
+    checks::usage_error({"--port", "63000"});  // no MESSAGE
 }

@@ -1,0 +1,48 @@
+// checks: Catch2 assertions the server and client lessons share, each saying in plain words what
+// went wrong. Header-only, for the lessons' tests (the probe library itself does not use Catch2).
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "probe.hpp"
+
+namespace checks {
+
+// The program ends with exit status `code` (not killed by a signal).
+inline void exits_with(probe::Program& program, int code) {
+    const probe::ExitStatus status = program.wait_exit();
+    INFO("the contract: exit status " << code << "; your program " << status.describe());
+    CHECK((!status.signaled && status.code == code));
+}
+
+// Its stderr holds exactly one line, `expected`; when that line went to stdout instead, say so.
+inline void one_error_line(const probe::Program& program, const std::string& expected) {
+    const std::vector<std::string> err = program.err_lines();
+    const std::vector<std::string> out = program.out_lines();
+    if (err.empty() && std::find(out.begin(), out.end(), expected) != out.end()) {
+        FAIL_CHECK("the error line \"" << probe::escape(expected)
+                                       << "\" went to stdout: print it on stderr (std::cerr)");
+        return;
+    }
+    INFO("the contract: exactly one line on stderr, \"" << probe::escape(expected) << "\"");
+    REQUIRE(err.size() == 1);
+    CHECK(err.front() == expected);
+}
+
+// A usage error (an unknown option, a port that is not a number, a missing argument): an error
+// message on stderr and exit status 2, as support/workbook/args.hpp does for you.
+inline void usage_error(const std::vector<std::string>& args) {
+    probe::Program program(probe::program_under_test(), args);
+    const probe::ExitStatus status = program.wait_exit();
+    INFO("started with the arguments that are wrong on purpose; your program " << status.describe());
+    CHECK((!status.signaled && status.code == 2));
+    INFO("the options are parsed for you by workbook::parse_*_options(): call it first thing in "
+         "main(), before anything else");
+    CHECK_FALSE(program.err().empty());
+}
+
+}  // namespace checks
