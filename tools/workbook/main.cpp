@@ -1,6 +1,7 @@
 // ./workbook: the one entry point for students and maintainers. The shell script of that name sets
 // the machine up and builds this program; this program builds the lessons, runs their tests and
 // says what to do next. See docs/how-it-works.md.
+#include "export.hpp"
 #include "grade.hpp"
 #include "manifest.hpp"
 #include "results.hpp"
@@ -333,93 +334,26 @@ int cmd_watch(Context& ctx) {
     }
 }
 
-// A GitHub Actions workflow for GitHub Classroom's command grader: one step per lesson, worth the
-// lesson's points, passing when `./workbook test NN` exits 0.
-std::string classroom_workflow(const Manifest& manifest) {
-    std::string steps, runners, env;
-    for (const Lesson& l : manifest.lessons) {
-        const std::string id = "lesson-" + l.number();
-        steps += fmt::format(
-            "      - name: {0}\n"
-            "        id: {1}\n"
-            "        uses: classroom-resources/autograding-command-grader@v1\n"
-            "        with:\n"
-            "          test-name: \"{0}\"\n"
-            "          setup-command: \"sudo ./workbook setup\"\n"
-            "          command: \"./workbook --no-color test {2}\"\n"
-            "          timeout: {3}\n"
-            "          max-score: {4}\n",
-            l.slug, id, l.number(), std::max(1, (l.timeout + 59) / 60 + 5), l.points);
-        runners += (runners.empty() ? "" : ",") + id;
-        std::string upper = id;
-        std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-        env += fmt::format("          {}_RESULTS: \"${{{{steps.{}.outputs.result}}}}\"\n", upper, id);
-    }
-    return "# Made by ./workbook classroom from lessons/manifest.json.\n"
-           "name: Autograding\n"
-           "on: [push, workflow_dispatch]\n"
-           "permissions:\n"
-           "  checks: write\n"
-           "  actions: read\n"
-           "  contents: read\n"
-           "jobs:\n"
-           "  grade:\n"
-           "    runs-on: ubuntu-latest\n"
-           "    container: debian:12\n"
-           "    steps:\n"
-           "      - name: Tools the checkout needs\n"
-           "        run: apt-get update && apt-get install -y git sudo\n"
-           "      - uses: actions/checkout@v4\n" +
-           steps +
-           "      - name: Report\n"
-           "        uses: classroom-resources/autograding-grading-reporter@v1\n"
-           "        env:\n" +
-           env +
-           "        with:\n"
-           "          runners: " + runners + "\n";
-}
-
-// The student edition: every file git tracks, but solutions/; a fresh repository with one commit,
-// so that `./workbook reset` finds the pristine starter files; the Classroom workflow included.
+// The student edition (see export.hpp): written, then checked for any of solutions/ in it.
 int cmd_export_student(const Context& ctx, const std::string& folder) {
     const fs::path to = fs::absolute(folder);
-    if (fs::exists(to)) {
-        std::cerr << fmt::format("{} exists already: name a new folder.\n", to.string());
-        return 2;
-    }
-    const CommandResult files = run_command({"git", "-C", ctx.root.string(), "ls-files", "-z"}, std::chrono::seconds(30));
-    if (!files.ok()) {
-        std::cerr << "export-student needs the workbook's git repository: " << files.err;
-        return 2;
-    }
-    std::size_t copied = 0;
-    std::stringstream names(files.out);
-    for (std::string name; std::getline(names, name, '\0');) {
-        // The maintainers' CI proves the solutions pass: it has no place in the student edition.
-        if (name.empty() || name.starts_with("solutions/") || name.starts_with(".ci/")) continue;
-        const fs::path target = to / name;
-        fs::create_directories(target.parent_path());
-        fs::copy(ctx.root / name, target, fs::copy_options::copy_symlinks);
-        ++copied;
-    }
-    const fs::path workflow = to / ".github" / "workflows" / "classroom.yml";
-    fs::create_directories(workflow.parent_path());
-    std::ofstream(workflow) << classroom_workflow(ctx.manifest);
-    for (const std::vector<std::string>& git :
-         {std::vector<std::string>{"git", "-C", to.string(), "init", "-q", "-b", "main"},
-          {"git", "-C", to.string(), "add", "-A"},
-          {"git", "-C", to.string(), "-c", "user.name=workbook", "-c", "user.email=workbook@localhost", "commit", "-q", "-m",
-           "The workbook, student edition"}}) {
-        const CommandResult r = run_command(git, std::chrono::seconds(60));
-        if (!r.ok()) {
-            std::cerr << fmt::format("git failed in {}: {}{}", to.string(), r.out, r.err);
+    try {
+        const std::size_t written = export_student_edition(ctx.root, ctx.manifest, to);
+        const std::vector<Leak> leaks = find_leaks(ctx.root, to);
+        if (!leaks.empty()) {
+            std::cerr << ctx.ui.red(fmt::format("Do not publish {}: it gives solutions away.", to.string())) << "\n"
+                      << describe_leaks(leaks);
             return 1;
         }
+        std::cout << fmt::format("Wrote the student edition to {} ({} files, as a git repository with one commit\n"
+                                 "and the GitHub Classroom workflow in .github/workflows/). No {} lines in a row of\n"
+                                 "solutions/ are in it.\n",
+                                 to.string(), written, leak_window);
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "export-student: " << e.what() << "\n";
+        return 2;
     }
-    std::cout << fmt::format("Wrote the student edition to {} ({} files, no solutions/), as a git repository\n"
-                             "with one commit and the GitHub Classroom workflow in .github/workflows/.\n",
-                             to.string(), copied + 1);
-    return 0;
 }
 
 // The sandbox is part of the workbook's build; its --doctor does the looking.
@@ -453,6 +387,20 @@ int cmd_index(const Context& ctx, bool write) {
     std::ofstream(file, std::ios::trunc) << readme;
     std::cout << "README.md: lessons table refreshed.\n";
     return 0;
+}
+
+// Which edition this is decides which commands there are, so --root is read before the rest.
+fs::path root_before_parsing(int argc, char** argv) {
+    CLI::App first;
+    first.set_help_flag();
+    first.allow_extras();
+    std::string root;
+    first.add_option("--root", root);
+    try {
+        first.parse(argc, argv);
+    } catch (const CLI::ParseError&) {
+    }
+    return root.empty() ? fs::current_path() : fs::path(root);
 }
 
 }  // namespace
@@ -506,7 +454,25 @@ int main(int argc, char** argv) {
     auto* index = app.add_subcommand("index", "Maintainers: the lessons table for README.md, from the manifest");
     index->add_flag("--write", write_index, "Replace the table in README.md");
     app.require_subcommand(0, 1);
+    // The student edition lists none of the teachers' commands, and they only say whose they are.
+    const std::vector<CLI::App*> teachers{verify, grade, doctor, export_student, classroom, index};
+    const bool student_edition = is_student_edition(root_before_parsing(argc, argv));
+    if (student_edition)
+        for (CLI::App* command : teachers) {
+            command->group("");
+            command->allow_extras();
+            for (CLI::Option* option : command->get_options()) option->required(false);
+        }
     CLI11_PARSE(app, argc, argv);
+    if (student_edition)
+        for (const CLI::App* command : teachers)
+            if (*command) {
+                std::cerr << fmt::format("`./workbook {}` belongs to the teacher's edition of the workbook. This is the\n"
+                                         "student edition: no solutions, no grading, no teachers' tools. Your commands\n"
+                                         "are in ./workbook --help.\n",
+                                         command->get_name());
+                return 2;
+            }
 
     Context ctx;
     try {

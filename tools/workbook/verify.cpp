@@ -1,5 +1,6 @@
 #include "verify.hpp"
 
+#include "export.hpp"
 #include "results.hpp"
 
 #include <fmt/format.h>
@@ -175,6 +176,24 @@ void student_journey(Checks& checks, const fs::path& root, const Manifest& manif
                  after.out + after.err);
 }
 
+// The student edition, written where verify's builds go, holds no solution code, not even in its git
+// objects, and its Markdown links only to files it has.
+void student_edition_check(Checks& checks, const fs::path& root, const Manifest& manifest) {
+    const fs::path edition = root / "build" / "student-edition";
+    fs::remove_all(edition);
+    try {
+        export_student_edition(root, manifest, edition);
+        const std::vector<Leak> leaks = find_leaks(root, edition);
+        checks.check(leaks.empty(),
+                     fmt::format("no {} lines in a row of solutions/ in its files or its git history", leak_window),
+                     describe_leaks(leaks));
+        const std::vector<std::string> broken = broken_links(edition);
+        checks.check(broken.empty(), "its Markdown links only to files it has", fmt::format("{}\n", fmt::join(broken, "\n")));
+    } catch (const std::exception& e) {
+        checks.check(false, "export-student writes it", fmt::format("{}\n", e.what()));
+    }
+}
+
 }  // namespace
 
 std::string lesson_index(const Manifest& manifest) {
@@ -214,6 +233,9 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui, con
     checks.check(replace_index(readme, manifest) && readme == before,
                  "README.md lists the lessons as the manifest does",
                  "run ./workbook index --write to refresh the table in README.md\n");
+
+    checks.section("The student edition gives nothing away");
+    student_edition_check(checks, root, manifest);
 
     checks.section("Solutions pass (warnings are errors)");
     const BuildTree solutions = preset_tree(root, "solutions", "solutions");
