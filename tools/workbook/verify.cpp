@@ -11,6 +11,7 @@
 #include <functional>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -131,6 +132,53 @@ void points_add_up(Checks& checks, const Lesson& lesson, const LessonResult& r) 
                  unscored + fmt::format("the [pts=N] tags add up to {}\n", sum));
 }
 
+// The trimmed cells of a Markdown table row ("| a | b |" gives {"a", "b"}).
+std::vector<std::string> table_cells(std::string_view row) {
+    std::vector<std::string> cells;
+    std::size_t from = row.find('|');
+    while (from != std::string_view::npos) {
+        const std::size_t to = row.find('|', from + 1);
+        if (to == std::string_view::npos) break;
+        std::string_view cell = row.substr(from + 1, to - from - 1);
+        while (!cell.empty() && cell.front() == ' ') cell.remove_prefix(1);
+        while (!cell.empty() && cell.back() == ' ') cell.remove_suffix(1);
+        cells.emplace_back(cell);
+        from = to;
+    }
+    return cells;
+}
+
+// The lesson's README has a "What the tests check" table with one row per test case: its exact
+// name in the first column and its points in the second, and no row for a case that is gone.
+void table_lists_cases(Checks& checks, const fs::path& root, const Lesson& lesson, const LessonResult& r) {
+    const std::string readme = read_file(root / "lessons" / lesson.slug / "README.md");
+    const auto begin = readme.find("### What the tests check");
+    std::map<std::string, std::string> rows;  // first cell -> second cell
+    if (begin != std::string::npos) {
+        const auto end = readme.find("\n## ", begin);
+        std::istringstream section(readme.substr(begin, end == std::string::npos ? end : end - begin));
+        for (std::string line; std::getline(section, line);) {
+            if (!line.starts_with("| ")) continue;
+            const auto cells = table_cells(line);
+            if (cells.size() >= 2 && !cells[0].starts_with("---") && cells[0] != "Test case")
+                rows[cells[0]] = cells[1];
+        }
+    }
+    std::string problems;
+    if (begin == std::string::npos) problems += "no section \"### What the tests check\"\n";
+    for (const CaseResult& c : r.cases) {
+        const auto row = rows.find(c.name);
+        if (row == rows.end())
+            problems += fmt::format("no row for \"{}\"\n", c.name);
+        else if (row->second != std::to_string(c.points))
+            problems += fmt::format("\"{}\" is worth {} points, the table says {}\n", c.name, c.points, row->second);
+        if (row != rows.end()) rows.erase(row);
+    }
+    for (const auto& [name, points] : rows) problems += fmt::format("a row for \"{}\", which no test case has\n", name);
+    checks.check(problems.empty(),
+                 fmt::format("lessons/{}/README.md lists every test case with its points", lesson.slug), problems);
+}
+
 bool builds_everything(Checks& checks, const BuildTree& b) {
     const CommandResult build = run_command({"cmake", "--build", b.build.string()}, std::chrono::seconds(900));
     return checks.check(build.ok(), fmt::format("{}: everything builds", b.preset),
@@ -239,7 +287,11 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui, con
 
     checks.section("Solutions pass (warnings are errors)");
     const BuildTree solutions = preset_tree(root, "solutions", "solutions");
-    solutions_pass(checks, solutions, manifest, "solution passes", all, points_add_up);
+    solutions_pass(checks, solutions, manifest, "solution passes", all,
+                   [&](Checks& c, const Lesson& lesson, const LessonResult& r) {
+                       points_add_up(c, lesson, r);
+                       table_lists_cases(c, root, lesson, r);
+                   });
 
     checks.section("Starters compile cleanly and fail, pointing at a TODO");
     const BuildTree starters = preset_tree(root, "starter-check", "starter");
