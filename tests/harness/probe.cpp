@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <link.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -45,6 +46,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -378,7 +381,7 @@ struct Program::State {
     int stop_fd = -1;  // eventfd: the teardown wakes the drain thread
     int sync_fd = -1;  // eventfd: wait_stopped() asks the drain thread to empty the pipes
     std::string stdin_data;
-    std::string hosts_file;  // Options::hosts written out, removed by the teardown
+    std::vector<std::string> files;  // written for the program, removed by the teardown
     std::thread drain;
     bool reaped = false;  // used by the test's thread only
 
@@ -679,7 +682,7 @@ std::string shell_words(const std::filesystem::path& path, const std::vector<std
 struct Environment {
     std::vector<std::string> variables;  // "NAME=value", for execve
     std::vector<std::string> described;  // lines for the transcript
-    std::string hosts_file;              // to remove when the program is gone
+    std::vector<std::string> files;      // written for the program, removed when it is gone
 };
 
 // Sets NAME=value in `variables`, replacing any NAME already there.
@@ -687,6 +690,24 @@ void set_variable(std::vector<std::string>& variables, std::string_view assignme
     const std::string_view name = assignment.substr(0, assignment.find('=') + 1);  // "NAME="
     std::erase_if(variables, [&](const std::string& v) { return v.starts_with(name); });
     variables.emplace_back(assignment);
+}
+
+void remove_files(const std::vector<std::string>& files) noexcept {
+    for (const std::string& file : files) ::unlink(file.c_str());
+}
+
+// A file of its own in $TMPDIR (else /tmp) holding `content`; removed with the program.
+std::string temporary_file(Environment& e, std::string_view stem, std::string_view content) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string path = fmt::format("{}/workbook-{}-XXXXXX", tmp && *tmp ? tmp : "/tmp", stem);
+    const int fd = ::mkstemp(path.data());
+    if (fd < 0) throw Failure(fmt::format("could not create {}: {}", path, error_text(errno)));
+    e.files.push_back(path);
+    const bool written =
+        ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+    ::close(fd);
+    if (!written) throw Failure(fmt::format("could not write {}", path));
+    return path;
 }
 
 std::string variable(const std::vector<std::string>& variables, std::string_view name) {
@@ -782,16 +803,7 @@ void add_hosts(const std::string& hosts, std::vector<std::string>& preload, Envi
     preload.push_back(library(WORKBOOK_NSS_WRAPPER, "nss_wrapper (libnss_wrapper.so)",
                               "install the Debian package libnss-wrapper (sudo apt-get install -y "
                               "libnss-wrapper)"));
-    const char* tmp = std::getenv("TMPDIR");
-    std::string path = fmt::format("{}/workbook-hosts-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    const int fd = ::mkstemp(path.data());
-    if (fd < 0) throw Failure(fmt::format("could not create {}: {}", path, error_text(errno)));
-    e.hosts_file = path;
-    const bool written =
-        ::write(fd, hosts.data(), hosts.size()) == static_cast<ssize_t>(hosts.size());
-    ::close(fd);
-    if (!written) throw Failure(fmt::format("could not write {}", path));
-    set_variable(e.variables, "NSS_WRAPPER_HOSTS=" + path);
+    set_variable(e.variables, "NSS_WRAPPER_HOSTS=" + temporary_file(e, "hosts", hosts));
     std::string lines;
     for (std::size_t start = 0; start < hosts.size();) {
         const std::size_t end = std::min(hosts.find('\n', start), hosts.size());
@@ -802,8 +814,39 @@ void add_hosts(const std::string& hosts, std::vector<std::string>& preload, Envi
         fmt::format("hosts: names listed here resolve from these lines, in this order: {}", lines));
 }
 
+// Adds `option` to a list of options such as ASAN_OPTIONS ("a=1:b=2"), keeping those there.
+void add_option(std::vector<std::string>& variables, std::string_view name,
+                std::string_view option) {
+    const std::string before = variable(variables, name);
+    set_variable(variables,
+                 fmt::format("{}={}{}{}", name, before, before.empty() ? "" : ":", option));
+}
+
+// The AddressSanitizer runtime this process runs with ("" if none): the one a program of the same
+// build needs.
+std::string asan_runtime() {
+    std::string found;
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, std::size_t, void* data) {
+            const std::string_view name = info->dlpi_name != nullptr ? info->dlpi_name : "";
+            if (name.find("/libasan.so") == std::string_view::npos) return 0;
+            *static_cast<std::string*>(data) = name;
+            return 1;
+        },
+        &found);
+    return found;
+}
+
+// True if the executable names AddressSanitizer's runtime among the libraries it needs.
+bool links_asan(const std::filesystem::path& program) {
+    std::ifstream in(program, std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    return bytes.find("libasan.so") != std::string::npos;
+}
+
 // The test's environment with the options' changes.
-Environment program_environment(const Program::Options& options) {
+Environment program_environment(const std::filesystem::path& program,
+                                const Program::Options& options) {
     Environment e;
     for (char** v = environ; *v != nullptr; ++v) e.variables.emplace_back(*v);
     for (const std::string& assignment : options.env) {
@@ -817,19 +860,30 @@ Environment program_environment(const Program::Options& options) {
     try {
         if (options.faults) add_faults(*options.faults, preload, e);
         if (options.hosts) add_hosts(*options.hosts, preload, e);
-    } catch (...) {
-        if (!e.hosts_file.empty()) ::unlink(e.hosts_file.c_str());
-        throw;
-    }
-    if (!preload.empty()) {
-        if (const std::string before = variable(e.variables, "LD_PRELOAD"); !before.empty()) {
-            preload.push_back(before);
+        if (!preload.empty()) {
+            if (const std::string before = variable(e.variables, "LD_PRELOAD"); !before.empty()) {
+                preload.push_back(before);
+            }
+            // AddressSanitizer refuses to start when a library is loaded before its runtime.
+            add_option(e.variables, "ASAN_OPTIONS", "verify_asan_link_order=0");
+            const std::string runtime = asan_runtime();
+            if (!runtime.empty() && links_asan(program)) {
+                // A sanitized program gets its runtime first all the same, so that its malloc()
+                // is the one every library sees: libfiu's preload wraps malloc() and crashes when
+                // the runtime calls it before libfiu has initialised.
+                preload.insert(preload.begin(), runtime);
+                if (options.faults && !options.faults->failing.empty()) {
+                    // fiu_run_preload.so keeps its copy of FIU_ENABLE: not the program's leak.
+                    add_option(
+                        e.variables, "LSAN_OPTIONS",
+                        "suppressions=" + temporary_file(e, "lsan", "leak:fiu_run_preload.so\n"));
+                }
+            }
+            set_variable(e.variables, fmt::format("LD_PRELOAD={}", fmt::join(preload, " ")));
         }
-        set_variable(e.variables, fmt::format("LD_PRELOAD={}", fmt::join(preload, " ")));
-        // AddressSanitizer refuses to run when a library is loaded before its runtime.
-        const std::string asan = variable(e.variables, "ASAN_OPTIONS");
-        set_variable(e.variables, fmt::format("ASAN_OPTIONS={}{}verify_asan_link_order=0", asan,
-                                              asan.empty() ? "" : ":"));
+    } catch (...) {
+        remove_files(e.files);
+        throw;
     }
     return e;
 }
@@ -896,12 +950,12 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
     std::vector<char*> argv;
     for (auto& w : words) argv.push_back(w.data());
     argv.push_back(nullptr);
-    const Environment environment = program_environment(options);
+    const Environment environment = program_environment(path, options);
     std::vector<std::string> env_words = environment.variables;
     std::vector<char*> envp;
     for (auto& w : env_words) envp.push_back(w.data());
     envp.push_back(nullptr);
-    s.hosts_file = environment.hosts_file;
+    s.files = environment.files;
 
     // Descriptors that are only the child's: closed in the parent once it has forked.
     int child_in = -1, child_out = -1, child_err = -1, report_read = -1, report_write = -1;
@@ -910,7 +964,7 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
                         &s.err, &s.in, &s.stop_fd, &s.sync_fd, &s.pidfd}) {
             close_fd(*fd);
         }
-        if (!s.hosts_file.empty()) ::unlink(s.hosts_file.c_str());
+        remove_files(s.files);
     };
     const auto check = [&](bool ok, const char* call) {
         if (ok) return;
@@ -1041,7 +1095,7 @@ void Program::State::teardown(milliseconds grace) noexcept {
     [[maybe_unused]] const ssize_t n = ::write(stop_fd, &one, sizeof one);
     if (drain.joinable()) drain.join();
     for (int* fd : {&out, &err, &in, &stop_fd, &sync_fd, &pidfd}) close_fd(*fd);
-    if (!hosts_file.empty()) ::unlink(hosts_file.c_str());
+    remove_files(files);
 }
 
 Program::~Program() {
