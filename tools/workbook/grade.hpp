@@ -19,6 +19,7 @@ struct GradeOptions {
     bool unsafe = false;                // run without isolation (results are marked unconfined)
     std::filesystem::path extra_tests;  // the teacher's own tests: EXTRA/NN-slug/*.cpp
     int case_timeout = 30;              // seconds of wall and CPU time for one test case, at most
+    std::filesystem::path build;        // where the tests and the reference are built; empty: build/grade
 };
 
 // The name a test case is selected by on Catch2's command line: every character that means

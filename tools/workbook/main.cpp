@@ -413,7 +413,7 @@ int main(int argc, char** argv) {
     bool no_color = false;
     app.add_option("--root", root_option, "The workbook's folder (the script passes it)")->group("");
     app.add_option("--tree", tree_option, "Grade this folder instead of starter/")->group("Advanced");
-    app.add_option("--build", build_option, "Build folder for --tree")->group("Advanced");
+    app.add_option("--build", build_option, "Build folder for --tree, or for grade (default build/grade)")->group("Advanced");
     app.add_flag("--no-color", no_color, "No colours (also: NO_COLOR=1)");
 
     std::string key;
@@ -513,6 +513,7 @@ int main(int argc, char** argv) {
             if (!k.empty()) grade_options.lessons.push_back(k);
         grade_options.submissions = fs::absolute(grade_options.submissions);
         if (!grade_options.extra_tests.empty()) grade_options.extra_tests = fs::absolute(grade_options.extra_tests);
+        if (!build_option.empty()) grade_options.build = fs::absolute(build_option);
         grade_options.out = grade_options.out.empty() ? grade_options.submissions.parent_path() / "grades"
                                                       : fs::absolute(grade_options.out);
         return cmd_grade(ctx.root, ctx.manifest, ctx.ui, grade_options);
