@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -90,6 +91,20 @@ std::string layout_problems(const fs::path& root, const Lesson& lesson) {
     }
     if (lesson.hints.size() < 3) note("the manifest gives fewer than three hints");
     return problems;
+}
+
+// Each lesson keeps its classic mistakes in tests/NN-slug/mutants.json (docs/how-it-works.md).
+constexpr std::size_t min_mutants = 10;
+
+std::string corpus_problem(const fs::path& root, const Lesson& lesson) {
+    const fs::path path = root / "tests" / lesson.slug / "mutants.json";
+    if (!fs::exists(path)) return fmt::format("tests/{}/mutants.json is missing\n", lesson.slug);
+    const auto corpus = nlohmann::json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
+    if (!corpus.is_object() || !corpus.contains("mutants") || !corpus["mutants"].is_array())
+        return fmt::format("tests/{}/mutants.json is not an object with a \"mutants\" list\n", lesson.slug);
+    if (corpus["mutants"].size() < min_mutants)
+        return fmt::format("tests/{}/mutants.json has {} mutants\n", lesson.slug, corpus["mutants"].size());
+    return "";
 }
 
 std::string describe_failure(const LessonResult& r) {
@@ -315,6 +330,14 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui, con
         ctest_label(checks, solutions, "grading",
                     "grading: solutions full marks, starter 0, hostile submissions contained");
     }
+
+    checks.section("Known mistakes: every mutant of a solution loses the test cases it names");
+    for (const Lesson& lesson : manifest.lessons) {
+        const std::string problem = corpus_problem(root, lesson);
+        checks.check(problem.empty(), fmt::format("{} has at least {} known mistakes", lesson.slug, min_mutants),
+                     problem);
+    }
+    ctest_label(checks, solutions, "mutants", "mutants: each is caught by the test cases it names");
 
     if (!options.quick) {
         checks.section("Solutions under AddressSanitizer and UndefinedBehaviorSanitizer");
