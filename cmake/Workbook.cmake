@@ -103,8 +103,9 @@ endfunction()
 
 # build/.../grading/S.json: how to build lesson S from a student's files with the objects this build
 # already made — the compiler and its flags, the include folders, the tests' objects, Catch2's main
-# and the libraries to link. ./workbook grade reads it, so a class is graded without compiling the
-# tests once per student.
+# and the libraries to link, and the libraries the tests preload into a program (probe::Faults), which
+# the sandbox must show. ./workbook grade reads it, so a class is graded without compiling the tests
+# once per student.
 function(workbook_grading_recipe slug kind)
     get_directory_property(options COMPILE_OPTIONS)
     string(TOUPPER "${CMAKE_BUILD_TYPE}" type)
@@ -133,7 +134,8 @@ function(workbook_grading_recipe slug kind)
   \"harness_include\": \"${PROJECT_SOURCE_DIR}/tests/harness\",
   \"lesson_include\": \"${WORKBOOK_TREE_DIR}/${slug}\",
   \"reference_objects\": [\"${reference_objects}\"],
-  \"reference_program\": \"${reference_program}\"
+  \"reference_program\": \"${reference_program}\",
+  \"preload_libraries\": [\"$<TARGET_FILE:workbook_faults>\"]
 }
 ")
 endfunction()

@@ -124,6 +124,7 @@ struct Recipe {
     std::string harness_include, lesson_include;  // for the teacher's extra tests
     std::vector<std::string> reference_objects;    // unit lessons: the reference solution's objects
     std::string reference_program;                 // server and client lessons
+    std::vector<std::string> preload_libraries;    // what the tests may preload into a program
 };
 
 Recipe load_recipe(const fs::path& file) {
@@ -142,6 +143,7 @@ Recipe load_recipe(const fs::path& file) {
     for (const std::string& o : j.at("reference_objects").get<std::vector<std::string>>())
         if (!o.empty()) r.reference_objects.push_back(o);
     r.reference_program = j.at("reference_program");
+    r.preload_libraries = j.value("preload_libraries", std::vector<std::string>{});
     return r;
 }
 
@@ -400,7 +402,8 @@ private:
         // Only the files the compile, the link and the tests need: never the whole build, which
         // also holds the reference solutions' programs (a submission could run them instead).
         std::vector<fs::path> read_only{root_ / "support"};
-        for (const auto* list : {&r.test_objects, &r.main_objects, &r.test_libraries, &r.program_libraries})
+        for (const auto* list :
+             {&r.test_objects, &r.main_objects, &r.test_libraries, &r.program_libraries, &r.preload_libraries})
             for (const std::string& file : *list)
                 if (file.starts_with('/') && !file.starts_with("/usr/")) read_only.emplace_back(file);
         if (!r.tests_binary.empty()) read_only.emplace_back(r.tests_binary);
@@ -692,8 +695,7 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
 
     // Build the tests, the harness and the reference solutions once.
     std::cout << "Building the tests once ..." << std::endl;
-    const fs::path build_dir = options.build.empty() ? root / "build" / "grade" : options.build;
-    const BuildTree build{root, root / "solutions", build_dir, ""};
+    const BuildTree build{root, root / "solutions", root / "build" / "grade", ""};
     if (auto failure = configure(build)) {
         std::cerr << "grade: CMake could not configure the grader's build:\n" << failure->out << failure->err;
         return 2;
