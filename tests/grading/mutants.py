@@ -34,7 +34,7 @@ FIELDS = {"name", "mistake", "file", "replace", "loses"}
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--workbook-cli", required=True, type=Path, help="the workbook's program (workbook-cli)")
+    p.add_argument("--workbook-cli", type=Path, help="the workbook's program (workbook-cli); needed to grade")
     p.add_argument("--root", required=True, type=Path, help="the workbook's folder")
     p.add_argument("--build", type=Path, help="grade's build folder (default: grade's own, build/grade)")
     p.add_argument("--lessons", default="", help="only these lessons (numbers or slugs), comma-separated")
@@ -170,6 +170,8 @@ def main():
     if not corpora:
         print("No lesson has a mutation corpus.")
         return 1 if problems else 0
+    if not args.workbook_cli:
+        raise SystemExit("mutants.py: --workbook-cli is needed to grade")
 
     parent = root / "build"  # inside the workbook, like grade's own folders
     parent.mkdir(parents=True, exist_ok=True)
