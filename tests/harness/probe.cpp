@@ -822,14 +822,17 @@ void add_option(std::vector<std::string>& variables, std::string_view name,
                  fmt::format("{}={}{}{}", name, before, before.empty() ? "" : ":", option));
 }
 
-// The AddressSanitizer runtime this process runs with ("" if none): the one a program of the same
-// build needs.
-std::string asan_runtime() {
+// The sanitizer runtime this process runs with, AddressSanitizer's or ThreadSanitizer's ("" if
+// none): the one a program of the same build needs.
+std::string sanitizer_runtime() {
     std::string found;
     dl_iterate_phdr(
         [](dl_phdr_info* info, std::size_t, void* data) {
             const std::string_view name = info->dlpi_name != nullptr ? info->dlpi_name : "";
-            if (name.find("/libasan.so") == std::string_view::npos) return 0;
+            if (name.find("/libasan.so") == std::string_view::npos &&
+                name.find("/libtsan.so") == std::string_view::npos) {
+                return 0;
+            }
             *static_cast<std::string*>(data) = name;
             return 1;
         },
@@ -837,11 +840,13 @@ std::string asan_runtime() {
     return found;
 }
 
-// True if the executable names AddressSanitizer's runtime among the libraries it needs.
-bool links_asan(const std::filesystem::path& program) {
+// True if the executable names the library `runtime` ("/usr/lib/.../libasan.so.8") among the
+// libraries it needs.
+bool links(const std::filesystem::path& program, const std::filesystem::path& runtime) {
+    const std::string name = runtime.filename().string();
     std::ifstream in(program, std::ios::binary);
     const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    return bytes.find("libasan.so") != std::string::npos;
+    return bytes.find(name.substr(0, name.find(".so") + 3)) != std::string::npos;
 }
 
 // The test's environment with the options' changes.
@@ -866,17 +871,26 @@ Environment program_environment(const std::filesystem::path& program,
             }
             // AddressSanitizer refuses to start when a library is loaded before its runtime.
             add_option(e.variables, "ASAN_OPTIONS", "verify_asan_link_order=0");
-            const std::string runtime = asan_runtime();
-            if (!runtime.empty() && links_asan(program)) {
+            const std::string runtime = sanitizer_runtime();
+            if (!runtime.empty() && links(program, runtime)) {
                 // A sanitized program gets its runtime first all the same, so that its malloc()
                 // is the one every library sees: libfiu's preload wraps malloc() and crashes when
                 // the runtime calls it before libfiu has initialised.
                 preload.insert(preload.begin(), runtime);
-                if (options.faults && !options.faults->failing.empty()) {
-                    // fiu_run_preload.so keeps its copy of FIU_ENABLE: not the program's leak.
+                // Not the program's faults but the libraries': fiu_run_preload.so keeps its copy
+                // of FIU_ENABLE (a leak), nss_wrapper unlocks mutexes that ThreadSanitizer did not
+                // see it lock.
+                const bool asan = runtime.find("/libasan.so") != std::string::npos;
+                if (asan && options.faults && !options.faults->failing.empty()) {
                     add_option(
                         e.variables, "LSAN_OPTIONS",
                         "suppressions=" + temporary_file(e, "lsan", "leak:fiu_run_preload.so\n"));
+                } else if (!asan && options.hosts) {
+                    add_option(
+                        e.variables, "TSAN_OPTIONS",
+                        "suppressions=" +
+                            temporary_file(e, "tsan",
+                                           "mutex:libnss_wrapper.so\nmutex:_dl_call_fini\n"));
                 }
             }
             set_variable(e.variables, fmt::format("LD_PRELOAD={}", fmt::join(preload, " ")));
