@@ -119,10 +119,6 @@ std::string escape_bytes(std::string_view bytes, bool quotes) {
     return out;
 }
 
-std::string printable(std::string_view line) {
-    return escape_bytes(line, false);
-}
-
 milliseconds until_now(Clock::time_point t) {
     return std::chrono::ceil<milliseconds>(t - Clock::now());
 }
@@ -285,6 +281,10 @@ milliseconds step_deadline() {
 
 std::string escape(std::string_view bytes) {
     return escape_bytes(bytes, true);
+}
+
+std::string printable(std::string_view bytes) {
+    return escape_bytes(bytes, false);
 }
 
 void log(std::string_view line) {
@@ -1133,10 +1133,64 @@ void Program::send_signal(int signal) {
     ::kill(state_->pid, signal);  // not reaped yet, so the pid is still this program's
 }
 
-std::string Program::wait_for_line(const std::function<bool(std::string_view)>& match,
-                                   std::string_view what, milliseconds deadline) {
-    State& s = *state_;
+namespace {
+
+using LineMatch = std::function<bool(std::string_view)>;
+
+// The port a line announces: the number after its last ':' ("... 127.0.0.1:41234..." gives 41234).
+std::optional<std::uint16_t> port_in(std::string_view line) {
+    const auto colon = line.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    unsigned value = 0;
+    const char* first = line.data() + colon + 1;
+    const auto [end, error] = std::from_chars(first, line.data() + line.size(), value);
+    if (error != std::errc() || end == first || value == 0 || value > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(value);
+}
+
+// A failure message, then `note`: on a line of its own after a quoted block of lines.
+std::string with_note(std::string message, std::string_view note) {
+    if (note.empty()) return message;
+    return message + (message.find('\n') == std::string::npos ? " " : "\n") + std::string(note);
+}
+
+// What a failed wait for a line of `which` can say about where the line went: printed on the other
+// stream (a line there for which `elsewhere` is true), or printed without its end of line yet.
+// Runs the matches without the lock.
+std::string where_the_line_went(Program::State& s, int which, const LineMatch& match,
+                                const LineMatch& elsewhere) {
+    std::vector<std::string> other;
+    std::string partial;
+    {
+        std::scoped_lock lock(s.mutex);
+        other = s.streams[1 - which].lines;
+        if (!s.streams[1 - which].partial.empty()) other.push_back(s.streams[1 - which].partial);
+        partial = s.streams[which].partial;
+    }
+    const char* wanted = which == out_stream ? "stdout" : "stderr";
+    const char* printed = which == out_stream ? "stderr" : "stdout";
+    for (const auto& line : other) {
+        if (!elsewhere(line)) continue;
+        return fmt::format(
+            "It printed it on {} instead of {}: \"{}\". The tests read this line on {}: print it "
+            "with {}.",
+            printed, wanted, printable(line), wanted,
+            which == out_stream ? "std::cout, not std::cerr" : "std::cerr, not std::cout");
+    }
+    if (!partial.empty() && match(partial)) {
+        return fmt::format(
+            "It printed \"{}\" but not the end of that line: end it with std::endl (or '\\n').",
+            printable(partial));
+    }
+    return "";
+}
+
+// Waits for a line of stream `which` for which `match` is true: see Program::wait_for_line.
+std::string wait_for_line_on(Program::State& s, int which, const LineMatch& match,
+                             const LineMatch& elsewhere, std::string_view what,
+                             milliseconds deadline) {
     const auto until = Clock::now() + deadline;
+    const auto& stream = s.streams[which];
     std::size_t next = 0;
     for (;;) {
         std::vector<std::string> fresh;
@@ -1144,13 +1198,12 @@ std::string Program::wait_for_line(const std::function<bool(std::string_view)>& 
         {
             std::unique_lock lock(s.mutex);
             s.changed.wait_until(lock, until, [&] {
-                return s.streams[out_stream].lines.size() > next || s.exit.has_value() ||
-                       s.streams[out_stream].closed;
+                return stream.lines.size() > next || s.exit.has_value() || stream.closed;
             });
-            const auto& lines = s.streams[out_stream].lines;
-            fresh.assign(lines.begin() + static_cast<std::ptrdiff_t>(next), lines.end());
-            next = lines.size();
-            ended = s.exit.has_value() || s.streams[out_stream].closed;
+            fresh.assign(stream.lines.begin() + static_cast<std::ptrdiff_t>(next),
+                         stream.lines.end());
+            next = stream.lines.size();
+            ended = s.exit.has_value() || stream.closed;
         }
         // `match` runs without the lock: it may be slow or call back into this Program.
         for (const auto& line : fresh) {
@@ -1158,59 +1211,96 @@ std::string Program::wait_for_line(const std::function<bool(std::string_view)>& 
         }
         if (!fresh.empty()) continue;
         if (ended) {
-            std::unique_lock lock(s.mutex);
-            if (!s.exit) {
-                // stdout closed but the program runs on: wait for its end or the deadline.
-                if (!s.changed.wait_until(lock, until, [&] { return s.exit.has_value(); })) {
-                    throw Failure(fmt::format(
-                        "{} closed its standard output before printing {}, and is still "
-                        "running. {}",
-                        s.who(), what, s.quote_last_lines()));
-                }
+            bool running;
+            {
+                // The stream closed but the program runs on: wait for its end or the deadline.
+                std::unique_lock lock(s.mutex);
+                running = !s.changed.wait_until(lock, until, [&] { return s.exit.has_value(); });
             }
-            lock.unlock();
-            throw Failure(s.exited_before(fmt::format("printing {}", what)));
+            const std::string went = where_the_line_went(s, which, match, elsewhere);
+            if (!running) {
+                throw Failure(with_note(s.exited_before(fmt::format("printing {}", what)), went));
+            }
+            std::scoped_lock lock(s.mutex);
+            throw Failure(with_note(
+                fmt::format("{} closed its {} before printing {}, and is still running. {}",
+                            s.who(), which == out_stream ? "standard output" : "standard error",
+                            what, s.quote_last_lines()),
+                went));
         }
         if (Clock::now() >= until) {
+            std::string note = where_the_line_went(s, which, match, elsewhere);
             std::scoped_lock lock(s.mutex);
-            const bool silent = s.order.empty() && s.streams[out_stream].partial.empty() &&
-                                s.streams[err_stream].partial.empty();
-            throw Failure(fmt::format(
-                "{} did not print {} within {} (it is still running). {}{}", s.who(), what,
-                duration_text(deadline), s.quote_last_lines(),
-                silent ? " If it did print the line, the line may still sit in its output "
-                         "buffer: stdout into a pipe is fully buffered, so end the line with "
-                         "std::endl or call std::fflush(stdout)."
-                       : ""));
+            // Lacking a better explanation: it runs, so a line it printed may not have left its
+            // buffer, whether or not earlier lines did (stderr is not buffered).
+            if (note.empty() && which == out_stream) {
+                const bool nothing_yet =
+                    s.streams[out_stream].lines.empty() && s.streams[out_stream].partial.empty();
+                note = fmt::format(
+                    "If it did print the line, the line may still sit in its output buffer{}: "
+                    "stdout into a pipe is fully buffered, so end {} with std::endl or call "
+                    "std::fflush(stdout).",
+                    nothing_yet ? "" : ", even though earlier lines arrived",
+                    nothing_yet ? "the line" : "every line");
+            }
+            throw Failure(
+                with_note(fmt::format("{} did not print {} within {} (it is still running). {}",
+                                      s.who(), what, duration_text(deadline), s.quote_last_lines()),
+                          note));
         }
     }
+}
+
+LineMatch searching(const std::regex& pattern) {
+    return [&pattern](std::string_view line) {
+        return std::regex_search(line.begin(), line.end(), pattern);
+    };
+}
+
+}  // namespace
+
+std::string Program::wait_for_line(const std::function<bool(std::string_view)>& match,
+                                   std::string_view what, milliseconds deadline) {
+    return wait_for_line_on(*state_, out_stream, match, match, what, deadline);
 }
 
 std::string Program::wait_for_line(const std::regex& pattern, std::string_view what,
                                    milliseconds deadline) {
-    return wait_for_line(
-        [&](std::string_view line) { return std::regex_search(line.begin(), line.end(), pattern); },
-        what, deadline);
+    return wait_for_line(searching(pattern), what, deadline);
+}
+
+std::string Program::wait_for_err_line(const std::function<bool(std::string_view)>& match,
+                                       std::string_view what, milliseconds deadline) {
+    return wait_for_line_on(*state_, err_stream, match, match, what, deadline);
+}
+
+std::string Program::wait_for_err_line(const std::regex& pattern, std::string_view what,
+                                       milliseconds deadline) {
+    return wait_for_err_line(searching(pattern), what, deadline);
 }
 
 std::uint16_t Program::port(milliseconds deadline) {
-    const std::string what = "the line announcing its port";
-    const std::string line = wait_for_line([](std::string_view) { return true; }, what, deadline);
-    const auto colon = line.rfind(':');
-    unsigned value = 0;
-    if (colon != std::string::npos) {
-        const char* first = line.data() + colon + 1;
-        const auto [end, error] = std::from_chars(first, line.data() + line.size(), value);
-        if (error != std::errc() || end == first) value = 0;
-    }
-    if (value == 0 || value > 65535) {
+    return port({}, deadline);
+}
+
+std::uint16_t Program::port(std::string_view example, milliseconds deadline) {
+    const std::string quoted_example =
+        example.empty() ? "" : fmt::format("\"{}\"", printable(example));
+    // The first line of stdout, whatever it says; on stderr, a line that names a port.
+    const std::string line = wait_for_line_on(
+        *state_, out_stream, [](std::string_view) { return true; },
+        [](std::string_view text) { return port_in(text).has_value(); },
+        example.empty() ? "the line announcing its port"
+                        : fmt::format("the line announcing its port ({})", quoted_example),
+        deadline);
+    const auto value = port_in(line);
+    if (!value) {
         throw Failure(fmt::format(
             "{}'s first line was \"{}\", but the tests expected it to announce the port it "
-            "listens on, such as \"Listening on 127.0.0.1:41234\" (the port is the number after "
-            "the last ':').",
-            state_->who(), printable(line)));
+            "listens on{}: they read the port as the number after the last ':' of that line.",
+            state_->who(), printable(line), example.empty() ? "" : ", such as " + quoted_example));
     }
-    return static_cast<std::uint16_t>(value);
+    return *value;
 }
 
 bool Program::wait_stopped(milliseconds deadline) {

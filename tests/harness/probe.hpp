@@ -58,6 +58,9 @@ milliseconds step_deadline();
 // Escapes bytes for display: printable ASCII as is, \r \n \t \\ \" as escapes, and every other byte
 // as \xNN (lowercase hex). So "reçu" shows as "re\xc3\xa7u".
 std::string escape(std::string_view bytes);
+// The same, except that '"' and '\\' stay as they are: for text not shown inside quotes (a line
+// the program printed, a value in Catch2's "with values").
+std::string printable(std::string_view bytes);
 
 // Appends one line to the transcript of the running test case. Thread-safe. A very long line is
 // cut; a very long transcript keeps its first and last steps and says how many it left out.
@@ -169,15 +172,26 @@ class Program {
 
     // Waits for a line of stdout (counting from the first) for which `match` is true and returns
     // it. `what` names the line for messages ("the line announcing the port"). Throws Failure if
-    // the program exits or the deadline passes first, quoting its last lines.
+    // the program exits or the deadline passes first, quoting its last lines, and saying so if a
+    // matching line went to stderr instead, or has no end of line yet; while the program runs, the
+    // message also says that the line may still sit in its stdout buffer.
     std::string wait_for_line(const std::function<bool(std::string_view)>& match,
                               std::string_view what, milliseconds deadline = step_deadline());
     std::string wait_for_line(const std::regex& pattern, std::string_view what,
                               milliseconds deadline = step_deadline());
+    // The same for a line of stderr (an error message); the failure says so if a matching line
+    // went to stdout instead.
+    std::string wait_for_err_line(const std::function<bool(std::string_view)>& match,
+                                  std::string_view what, milliseconds deadline = step_deadline());
+    std::string wait_for_err_line(const std::regex& pattern, std::string_view what,
+                                  milliseconds deadline = step_deadline());
 
     // Waits for the first line of stdout and reads the port from it: the number after the last ':'
-    // ("Waiting for a connection on 127.0.0.1:41234..." gives 41234).
+    // ("Waiting for a connection on 127.0.0.1:41234..." gives 41234). `example` is that line as
+    // the lesson words it, shown when the line is missing or names no port; without it the
+    // messages describe the line without quoting one.
     std::uint16_t port(milliseconds deadline = step_deadline());
+    std::uint16_t port(std::string_view example, milliseconds deadline = step_deadline());
 
     // True once the program is stopped (SIGSTOP; Faults::stop_before_listen stops it) and
     // everything it wrote before stopping has been read into out() and err(). False if it exited

@@ -242,7 +242,61 @@ TEST_CASE("a port line that names no port says what was expected") {
     const std::string message = failure_of([&] { program.port(); });
     CHECK(contains(message,
                    "Your program's first line was \"Ready at last\", but the tests "
-                   "expected it to announce the port it listens on"));
+                   "expected it to announce the port it listens on: they read the port as the "
+                   "number after the last ':' of that line."));
+    CHECK_FALSE(contains(message, "such as"));  // no wording the lesson does not use
+
+    const std::string example = "Waiting for a connection on 127.0.0.1:41234...";
+    const std::string worded = failure_of([&] { program.port(example); });
+    CHECK(contains(worded, "listens on, such as \"" + example + "\": they read the port"));
+}
+
+TEST_CASE("a line on the other stream is named: stderr instead of stdout, and the reverse") {
+    probe::Program program("/bin/sh", {"-c",
+                                       "echo 'Waiting for a connection on 127.0.0.1:41234...' >&2; "
+                                       "echo 'bind: Address already in use'; exec sleep 1000"});
+    const auto deadline = probe::scaled(300ms);
+    const std::string port = failure_of(
+        [&] { program.port("Waiting for a connection on 127.0.0.1:41234...", deadline); });
+    // Its first line on stdout names no port; the port line went to stderr.
+    CHECK(contains(port, "Your program's first line was \"bind: Address already in use\""));
+
+    const std::string out = failure_of([&] {
+        program.wait_for_line(std::regex("^Waiting for a connection"),
+                              "the line announcing its port", deadline);
+    });
+    CHECK(contains(out,
+                   "\nIt printed it on stderr instead of stdout: \"Waiting for a connection on "
+                   "127.0.0.1:41234...\". The tests read this line on stdout: print it with "
+                   "std::cout, not std::cerr."));
+
+    const std::string err = failure_of(
+        [&] { program.wait_for_err_line(std::regex("^bind: "), "the error message", deadline); });
+    CHECK(contains(err, "Your program did not print the error message within"));
+    CHECK(contains(err,
+                   "It printed it on stdout instead of stderr: \"bind: Address already in use\". "
+                   "The tests read this line on stderr: print it with std::cerr, not std::cout."));
+    CHECK_FALSE(contains(err, "buffer"));  // stderr is not buffered
+    CHECK(program.wait_for_err_line(std::regex("127\\.0\\.0\\.1"), "the port line") ==
+          "Waiting for a connection on 127.0.0.1:41234...");
+}
+
+TEST_CASE("a missing line: the buffering advice holds when earlier lines arrived too") {
+    probe::Program program("/bin/sh",
+                           {"-c", "echo 'first line'; printf 'second'; exec sleep 1000"});
+    const auto deadline = probe::scaled(300ms);
+    const std::string third = failure_of(
+        [&] { program.wait_for_line(std::regex("^third"), "the third line", deadline); });
+    CHECK(contains(third, "Your program did not print the third line within"));
+    CHECK(contains(third,
+                   "\nIf it did print the line, the line may still sit in its output buffer, even "
+                   "though earlier lines arrived: stdout into a pipe is fully buffered, so end "
+                   "every line with std::endl or call std::fflush(stdout)."));
+    // A line that did arrive, but without its end of line.
+    const std::string second = failure_of(
+        [&] { program.wait_for_line(std::regex("^second"), "the second line", deadline); });
+    CHECK(contains(second, "It printed \"second\" but not the end of that line"));
+    CHECK_FALSE(contains(second, "buffer"));  // it did leave the buffer
 }
 
 TEST_CASE("wait_for_line finds the first matching line, with a function or a regex") {
