@@ -1,6 +1,11 @@
 // Catch2's main for every lesson's tests, plus one listener: each test case starts a new probe
 // transcript, and a test case that failed shows it after the failure ("---- What the test did").
-#define CATCH_CONFIG_MAIN
+//
+// The main turns on Catch2's --invisibles by default: a string's '\n' and '\t' are then shown as
+// escapes in "with values", so that every line break left in an expanded expression is Catch2's
+// own (between the operands of a long comparison), and the workbook reporter can escape the other
+// invisible bytes of the values without touching that layout.
+#define CATCH_CONFIG_RUNNER
 // Catch2's implementation uses <regex>, in which g++ 12 warns (-Wmaybe-uninitialized) when
 // optimising with sanitizers: a false positive in the standard library.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -80,3 +85,10 @@ struct TranscriptListener : Catch::TestEventListenerBase {
 }  // namespace
 
 CATCH_REGISTER_LISTENER(TranscriptListener)
+
+int main(int argc, char* argv[]) {
+    Catch::Session session;
+    session.configData().showInvisibles = true;
+    if (const int error = session.applyCommandLine(argc, argv); error != 0) return error;
+    return session.run();
+}

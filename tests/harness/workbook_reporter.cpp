@@ -31,6 +31,21 @@ std::string dump(const json& record) {
     return record.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// An expanded expression as a student can read it: Catch2 puts a std::string's bytes in as they
+// are, so a NUL or a \x01 would not show and a '\r' would move the cursor. Its bytes are escaped as
+// the transcript escapes what the program printed; the line breaks left are Catch2's own layout
+// (our main turns on --invisibles, so a value's '\n' is already the two characters "\n").
+std::string visible(std::string_view expanded) {
+    std::string out;
+    for (std::size_t start = 0;;) {
+        const std::size_t end = expanded.find('\n', start);
+        out += probe::printable(expanded.substr(start, end - start));
+        if (end == std::string_view::npos) return out;
+        out += '\n';
+        start = end + 1;
+    }
+}
+
 json failure_record(const Catch::AssertionStats& stats) {
     const Catch::AssertionResult& result = stats.assertionResult;
     json failure = {
@@ -41,7 +56,7 @@ json failure_record(const Catch::AssertionStats& stats) {
     };
     if (result.hasExpression()) {
         failure["expression"] = result.getExpression();
-        failure["expanded"] = result.getExpandedExpression();
+        failure["expanded"] = visible(result.getExpandedExpression());
     }
     switch (result.getResultType()) {
         case Catch::ResultWas::ThrewException: failure["kind"] = "exception"; break;

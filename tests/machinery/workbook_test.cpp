@@ -81,6 +81,28 @@ TEST_CASE("records: only finished test cases count, and a cut-off line is ignore
     CHECK(unfinished == "three");
 }
 
+TEST_CASE("records: invisible bytes in a check's values are escaped, Catch2's layout is kept") {
+    const fs::path records = temporary_file("invisible.jsonl", "");
+    const CommandResult run =
+        run_command({REPORTER_FIXTURE, "--reporter", "workbook", "--out", records.string()}, std::chrono::seconds(30));
+    CHECK(run.started);
+    std::ifstream in(records);
+    const std::string jsonl{std::istreambuf_iterator<char>(in), {}};
+    std::string unfinished;
+    const auto cases = parse_records(jsonl, &unfinished);
+    REQUIRE(cases.size() == 1);
+    const auto& f = cases[0].failures;
+    REQUIRE(f.size() == 5);
+    CHECK(f[0].expanded == R"("a\x00b" == "ab")");
+    CHECK(f[1].expanded == R"("\x01 ok\r" == "ok")");
+    CHECK(f[2].expanded == R"("tab\there\nnext" == "x")");
+    // Quotes and backslashes stay as Catch2 shows them; bytes beyond ASCII are escaped, as in the
+    // transcript.
+    CHECK(f[3].expanded == R"("caf\xc3\xa9 "quoted" back\slash" == "x")");
+    CHECK(f[4].expanded == "\"" + std::string(30, 'a') + "\\x7f\"\n==\n\"" + std::string(30, 'b') + "\"");
+    CHECK(Ui{}.case_details(cases[0]).find(R"(with values: "a\x00b" == "ab")") != std::string::npos);
+}
+
 TEST_CASE("records: a record claiming success in a malformed way does not pass") {
     std::string unfinished;
     const auto cases = parse_records(R"({"event":"end","name":"x","passed":"true"})" "\n", &unfinished);
