@@ -5,7 +5,8 @@ It makes a temporary folder of submissions -- `reference` (a copy of solutions/)
 of starter/) and every folder of tests/grading/hostile/ (its @...@ placeholders filled in) -- grades
 it with `workbook-cli grade`, then checks the gradebook against each hostile folder's expect.json,
 looks for processes left behind and for files written outside the submissions' folders, and checks
-every student's feedback.md, results.json and junit.xml. One line per check, then `N passed, M
+every student's feedback.md, results.json and junit.xml (their shape, and that they name no folder of
+this machine). One line per check, then `N passed, M
 failed`; the exit status is 0 only when nothing failed. README.md beside this file explains the set.
 
     selftest.py --workbook-cli build/tools/workbook/workbook-cli --root .
@@ -271,10 +272,19 @@ def check_hostile(check, name, expect, student, reference, seconds, case_timeout
               f"grade printed no time for {name}" if took is None else "")
 
 
-def check_outputs(check, out, student):
+def check_outputs(check, out, student, machine_paths):
     name = student["student"]
     folder = out / "students" / name
     problems = []
+    for file in ("feedback.md", "results.json", "junit.xml"):
+        try:
+            text = (folder / file).read_text(errors="replace")
+        except OSError:
+            continue
+        named = sorted({p for p in machine_paths if p in text})
+        if named:
+            line = next(l for l in text.splitlines() if named[0] in l)
+            problems.append(f"{file} names this machine's {', '.join(named)}: {line.strip()[:200]!r}")
     feedback = folder / "feedback.md"
     if not feedback.is_file() or f"{student['total']} / {student['max']}" not in feedback.read_text(errors="replace"):
         problems.append("feedback.md missing or without the total")
@@ -301,8 +311,8 @@ def check_outputs(check, out, student):
             problems.append("junit.xml: no <testsuites> with <testsuite>s")
     except (OSError, ET.ParseError) as e:
         problems.append(f"junit.xml: {e}")
-    check(not problems, f"{name}: feedback.md, results.json (Gradescope shape) and junit.xml are sound",
-          "; ".join(problems))
+    check(not problems, f"{name}: feedback.md, results.json (Gradescope shape) and junit.xml are sound, "
+                        "and name no folder of this machine", "; ".join(problems))
 
 
 def main():
@@ -475,8 +485,12 @@ def main():
                       f"{name} scores exactly as {twin} ({students[name]['total']} and {students[twin]['total']})",
                       f"{scores(students[name])} vs {scores(students[twin])}")
 
+    # What a student reads names no folder of the grading machine: not the workbook, its build, the
+    # submissions, the output (with the sandbox's scratch folders in it), nor the temporary folder.
+    machine_paths = {str(p) for p in (root, root / "build", subs, out, tmp)}
+    machine_paths |= {os.path.realpath(p) for p in machine_paths}
     for name in sorted(students):
-        check_outputs(check, out, students[name])
+        check_outputs(check, out, students[name], machine_paths)
 
     if "grading" in marks:
         grading = marks["end"] - marks["grading"]

@@ -1,6 +1,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include "grade.hpp"
 #include "manifest.hpp"
 #include "results.hpp"
 #include "state.hpp"
@@ -122,6 +123,27 @@ TEST_CASE("build logs lose ninja's noise and the checkout's absolute paths") {
     std::string many;
     for (int i = 0; i < 50; ++i) many += "error " + std::to_string(i) + "\n";
     CHECK(trim_build_log(many, "/repo", 5).find("(45 more lines)") != std::string::npos);
+}
+
+TEST_CASE("feedback names the grading machine's paths as a student knows them") {
+    const std::vector<PathName> names{{"/srv/wb", ""},
+                                      {"/srv/wb/build/grade", "build/grade"},
+                                      {"/srv/out/work/ann/02-first-server", "starter/02-first-server"},
+                                      {"/srv/out/work/ann/02-first-server/server", "your program"}};
+    const auto shown = [&](std::string_view text) { return relative_paths(text, names); };
+    CHECK(shown("at /srv/wb/tests/02-first-server/server_test.cpp:41") ==
+          "at tests/02-first-server/server_test.cpp:41");
+    CHECK(shown("your_program started as pid 7: /srv/out/work/ann/02-first-server/server --port 0") ==
+          "your_program started as pid 7: your program --port 0");
+    CHECK(shown("/srv/out/work/ann/02-first-server/server.cpp:3:1: error: x") ==
+          "starter/02-first-server/server.cpp:3:1: error: x");
+    CHECK(shown("could not start '/srv/out/work/ann/02-first-server/server'.") ==
+          "could not start 'your program'.");
+    CHECK(shown("/srv/wb/build/grade/tests/x.o: undefined") == "build/grade/tests/x.o: undefined");
+    CHECK(shown("cwd /srv/out/work/ann/02-first-server.") == "cwd starter/02-first-server.");
+    // Only whole names: other folders that begin alike, or that end alike, stay as they are.
+    const std::string alike = "/srv/wb2/x /srv/wbx /data/srv/wb/x -I/srv/wb/x";
+    CHECK(shown(alike) == alike);
 }
 
 TEST_CASE("commands: exit status, output and the time limit") {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -34,6 +35,46 @@ std::string catch_test_spec(const std::string& name) {
         spec += c;
     }
     return spec;
+}
+
+std::string relative_paths(std::string_view text, std::vector<PathName> names) {
+    // The longest first, so that a folder inside another is matched as itself.
+    std::sort(names.begin(), names.end(),
+              [](const PathName& a, const PathName& b) { return a.path.size() > b.path.size(); });
+    // A path is replaced only where it is a whole name: no character of a name (or '/') just before
+    // it ("-I/path" is left alone too), none just after it but a sentence's full stop.
+    const auto in_name = [&](std::size_t at) {
+        const auto c = static_cast<unsigned char>(text[at]);
+        if (c == '.' && (at + 1 == text.size() || std::isspace(static_cast<unsigned char>(text[at + 1]))))
+            return false;
+        return std::isalnum(c) || std::string_view("._-+~@%").find(static_cast<char>(c)) != std::string_view::npos;
+    };
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        const PathName* found = nullptr;
+        if (text[i] == '/' && (i == 0 || (!in_name(i - 1) && text[i - 1] != '/'))) {
+            for (const PathName& n : names) {
+                const std::size_t end = i + n.path.size();
+                if (text.substr(i).starts_with(n.path) && (end == text.size() || !in_name(end))) {
+                    found = &n;
+                    break;
+                }
+            }
+        }
+        if (!found) {
+            out += text[i++];
+            continue;
+        }
+        i += found->path.size();
+        if (!found->shown.empty()) {
+            out += found->shown;
+        } else if (i < text.size() && text[i] == '/') {
+            ++i;  // ROOT/tests/x.cpp: tests/x.cpp
+        } else {
+            out += '.';
+        }
+    }
+    return out;
 }
 
 namespace {
@@ -105,6 +146,19 @@ std::string xml_escape(std::string_view s) {
         }
     }
     return out;
+}
+
+// Adds `path` as it was given, normalised and with its links resolved (the sandbox shows the scratch at
+// its real path), each shown as `shown`.
+void add_path_name(std::vector<PathName>& names, const fs::path& path, const std::string& shown) {
+    std::error_code error;
+    for (const fs::path& p : {path, path.lexically_normal(), fs::weakly_canonical(path, error)}) {
+        std::string text = p.string();
+        while (text.size() > 1 && text.back() == '/') text.pop_back();
+        if (text.starts_with('/') && text.size() > 1 &&
+            std::none_of(names.begin(), names.end(), [&](const PathName& n) { return n.path == text; }))
+            names.push_back({text, shown});
+    }
 }
 
 std::string csv_field(std::string_view s) {
@@ -325,10 +379,27 @@ std::string status_of(const Confined& c) {
 class Grader {
 public:
     Grader(fs::path root, fs::path out, Sandbox sandbox, std::vector<LessonPlan> plans, std::string version,
-           int case_timeout)
+           int case_timeout, std::vector<PathName> machine_paths)
         : root_(std::move(root)), out_(std::move(out)),
           sandbox_(std::move(sandbox)), plans_(std::move(plans)), version_(std::move(version)),
-          case_timeout_(case_timeout) {}
+          case_timeout_(case_timeout), machine_paths_(std::move(machine_paths)) {}
+
+    // The paths of this machine that a student's grade may name, and the names the student sees
+    // instead: the student's files as in their own checkout, their program as "your program".
+    std::vector<PathName> paths_for(const std::string& student, const fs::path& tree) const {
+        std::vector<PathName> names = machine_paths_;
+        add_path_name(names, tree, "starter");
+        for (const LessonPlan& plan : plans_) {
+            const Lesson& lesson = *plan.lesson;
+            const fs::path scratch = scratch_of(student, lesson);
+            add_path_name(names, scratch, "starter/" + lesson.slug);
+            add_path_name(names, scratch / (lesson.kind == "unit" ? "tests" : lesson.program),
+                          lesson.kind == "unit" ? "the tests" : "your program");
+            add_path_name(names, runs_of(student, lesson), "starter/" + lesson.slug);
+            if (!plan.extra_dir.empty()) add_path_name(names, plan.extra_dir, "extra-tests/" + lesson.slug);
+        }
+        return names;
+    }
 
     StudentGrade grade(const std::string& name, const fs::path& tree) {
         StudentGrade s;
@@ -388,8 +459,8 @@ private:
     void grade_lesson(const LessonPlan& plan, const std::map<std::string, std::optional<std::string>>& files,
                       const std::string& student, LessonGrade& grade, std::string& isolation) {
         const Lesson& lesson = *plan.lesson;
-        const fs::path scratch = out_ / "work" / student / lesson.slug;
-        const fs::path runs = out_ / "work" / student / (lesson.slug + ".runs");
+        const fs::path scratch = scratch_of(student, lesson);
+        const fs::path runs = runs_of(student, lesson);
         fs::remove_all(scratch);
         fs::create_directories(scratch);
         // The workbook's own files of the lesson (headers), then the student's.
@@ -422,7 +493,7 @@ private:
             const Confined c = sandbox_.run(scratch, runs / ("compile-" + entry.path().stem().string()),
                                             read_only, compile, {}, argv, false);
             isolation = c.isolation;
-            if (!c.ok()) return compile_error(grade, c, scratch);
+            if (!c.ok()) return compile_error(grade, c);
             objects.push_back(object);
         }
         const bool unit = lesson.kind == "unit";
@@ -439,7 +510,7 @@ private:
         }
         link.insert(link.end(), {"-o", linked.string()});
         const Confined c = sandbox_.run(scratch, runs / "link", read_only, compile, {}, link, false);
-        if (!c.ok()) return compile_error(grade, c, scratch);
+        if (!c.ok()) return compile_error(grade, c);
 
         // Test: each test case on its own, in its own sandbox, with its own limits.
         grade.status = "graded";
@@ -477,11 +548,20 @@ private:
         }
     }
 
-    static void compile_error(LessonGrade& grade, const Confined& c, const fs::path& scratch) {
+    // The paths stay whole here; the feedback names them as the student knows them (paths_for).
+    static void compile_error(LessonGrade& grade, const Confined& c) {
         grade.status = c.outcome == "internal" ? "internal-error" : "compile-error";
-        std::string log = trim_build_log(c.out + c.err, scratch, 30);
+        std::string log = trim_build_log(c.out + c.err, {}, 30);
         if (c.outcome != "exit" && c.outcome != "ok") log += c.message + "\n";
         grade.message = log;
+    }
+
+    // Where a student's lesson is compiled and run (the sandbox's scratch), and the sandbox's files.
+    fs::path scratch_of(const std::string& student, const Lesson& lesson) const {
+        return out_ / "work" / student / lesson.slug;
+    }
+    fs::path runs_of(const std::string& student, const Lesson& lesson) const {
+        return out_ / "work" / student / (lesson.slug + ".runs");
     }
 
     fs::path root_, out_;
@@ -489,9 +569,19 @@ private:
     std::vector<LessonPlan> plans_;
     std::string version_;
     int case_timeout_;
+    std::vector<PathName> machine_paths_;
 };
 
 // ---- reports -----------------------------------------------------------------------------------
+
+// What a student may read of a grade: every message without the paths of the grading machine.
+StudentGrade for_student(StudentGrade s, const std::vector<PathName>& names) {
+    for (LessonGrade& l : s.lessons) {
+        l.message = relative_paths(l.message, names);
+        for (TestGrade& t : l.tests) t.message = relative_paths(t.message, names);
+    }
+    return s;
+}
 
 std::string feedback_markdown(const StudentGrade& s) {
     std::string md = fmt::format("# Feedback for {}\n\nTotal: **{} / {}** points.", s.name, s.total(), s.max());
@@ -764,11 +854,21 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
                              options.unsafe ? ", WITHOUT isolation (--unsafe)" : "")
               << std::endl;
 
+    // The feedback names no folder of this machine: the workbook's files relative to it, the others
+    // by what they are (Grader::paths_for adds each student's own).
+    std::vector<PathName> machine_paths;
+    add_path_name(machine_paths, root, "");
+    const std::string build_in_root = build.build.lexically_relative(root).string();
+    add_path_name(machine_paths, build.build,
+                  build_in_root.empty() || build_in_root.starts_with("..") ? "build" : build_in_root);
+    if (!options.extra_tests.empty()) add_path_name(machine_paths, options.extra_tests, "extra-tests");
+    add_path_name(machine_paths, options.submissions, "submissions");
+    add_path_name(machine_paths, options.out, "grades");
     Grader grader(root, options.out, Sandbox(sandbox_binary, options.unsafe), std::move(plans),
                   // Options that change a grade are part of what a cached grade must match.
                   fmt::format("{}|unsafe={}|case-timeout={}|extra={}", grader_version(root), options.unsafe,
                               options.case_timeout, extra_version(options.extra_tests)),
-                  std::max(1, options.case_timeout));
+                  std::max(1, options.case_timeout), machine_paths);
     std::vector<StudentGrade> grades(students.size());
     std::atomic<std::size_t> next{0};
     std::mutex print;
@@ -788,7 +888,7 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
                         grades[i].lessons.push_back(failed);
                     }
                     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                    const StudentGrade& s = grades[i];
+                    const StudentGrade s = for_student(grades[i], grader.paths_for(name, tree));
                     const fs::path dir = options.out / "students" / name;
                     write_all(dir / "feedback.md", feedback_markdown(s));
                     write_all(dir / "results.json", gradescope_results(s, seconds).dump(2));

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace workbook {
@@ -25,6 +26,18 @@ struct GradeOptions {
 // The name a test case is selected by on Catch2's command line: every character that means
 // something in a test spec is escaped. Exposed for tests.
 std::string catch_test_spec(const std::string& name);
+
+// A path of the grading machine and the name a student's feedback gives it instead; an empty name
+// makes what lies under the path relative to it (ROOT/tests/x.cpp reads tests/x.cpp).
+struct PathName {
+    std::string path;
+    std::string shown;
+};
+
+// `text` with every path of `names`, and whatever lies under it, named as the student knows it; the
+// longest path first. A path counts only as a whole name: "/a/server" is not replaced inside
+// "/a/server.cpp" or "/b/a/server". Exposed for tests.
+std::string relative_paths(std::string_view text, std::vector<PathName> names);
 
 int cmd_grade(const std::filesystem::path& root, const Manifest& manifest, const Ui& ui,
               const GradeOptions& options);

@@ -165,7 +165,7 @@ std::vector<CaseResult> parse_records(const std::string& jsonl, std::string* unf
 }
 
 std::string trim_build_log(const std::string& log, const fs::path& root, std::size_t max_lines) {
-    const std::string prefix = root.string() + "/";
+    const std::string prefix = root.empty() ? std::string() : root.string() + "/";
     std::vector<std::string> kept;
     bool skip_command = false;
     for (std::string line : lines_of(log)) {
@@ -178,7 +178,7 @@ std::string trim_build_log(const std::string& log, const fs::path& root, std::si
             continue;
         }
         if (line.starts_with("[") || line.starts_with("ninja: ") || line.empty()) continue;
-        for (std::size_t at; (at = line.find(prefix)) != std::string::npos;)
+        for (std::size_t at; !prefix.empty() && (at = line.find(prefix)) != std::string::npos;)
             line.erase(at, prefix.size());
         kept.push_back(std::move(line));
     }

@@ -88,7 +88,7 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson);
 std::vector<CaseResult> parse_records(const std::string& jsonl, std::string* unfinished);
 
 // Strips build noise from compiler output (ninja's progress and command lines) and makes paths
-// relative to `root`. Keeps at most `max_lines`.
+// relative to `root` (unless it is empty). Keeps at most `max_lines`.
 std::string trim_build_log(const std::string& log, const std::filesystem::path& root,
                            std::size_t max_lines = 40);
 
