@@ -236,8 +236,3 @@ TEST_CASE("refuses a --host that is not an IPv4 address", "[pts=1]") {
     checks::one_error_line(server, "server: inet_pton: not an IPv4 address: localhost");
     CHECK(server.out().empty());
 }
-
-TEST_CASE("exits with status 2 on a bad option", "[pts=1]") {
-    checks::usage_error({"--port", "sixty-three-thousand"});
-    checks::usage_error({"--bogus"});
-}

@@ -185,9 +185,3 @@ TEST_CASE("sends a long message (100 KB) whole", "[pts=1]") {
 
     check_same_bytes(receive_from(server, client), message);
 }
-
-TEST_CASE("exits with status 2 on a bad option or a missing message", "[pts=1]") {
-    checks::usage_error({"--port", "sixty-three-thousand", "Salut"});
-    checks::usage_error({"--bogus", "Salut"});
-    checks::usage_error({"--port", "63000"});  // no MESSAGE
-}

@@ -33,16 +33,4 @@ inline void one_error_line(const probe::Program& program, const std::string& exp
     CHECK(err.front() == expected);
 }
 
-// A usage error (an unknown option, a port that is not a number, a missing argument): an error
-// message on stderr and exit status 2, as support/workbook/args.hpp does for you.
-inline void usage_error(const std::vector<std::string>& args) {
-    probe::Program program(probe::program_under_test(), args);
-    const probe::ExitStatus status = program.wait_exit();
-    INFO("started with the arguments that are wrong on purpose; your program " << status.describe());
-    CHECK((!status.signaled && status.code == 2));
-    INFO("the options are parsed for you by workbook::parse_*_options(): call it first thing in "
-         "main(), before anything else");
-    CHECK_FALSE(program.err().empty());
-}
-
 }  // namespace checks
