@@ -36,6 +36,12 @@ probe::Program start_server(std::uint16_t port = 0) {
     return start({"--port", std::to_string(port)});
 }
 
+// The port your server announces on its first line; a message quotes the lesson's wording when
+// the line is not what the tests expect.
+std::uint16_t port_of(probe::Program& server) {
+    return server.port("Waiting for a connection on 127.0.0.1:41234...");
+}
+
 // True for a line that starts with `prefix`.
 auto starts_with(std::string prefix) {
     return [prefix](std::string_view line) { return line.starts_with(prefix); };
@@ -55,7 +61,7 @@ void check_refused(const std::string& host, std::uint16_t port) {
 
 TEST_CASE("announces the port it listens on, then accepts a connection there", "[pts=2]") {
     auto server = start_server();
-    const std::uint16_t port = server.port();
+    const std::uint16_t port = port_of(server);
     INFO("with --port 0 the system picks the port during bind(): getsockname() tells which");
     REQUIRE(port != 0);
     CHECK(server.out_lines().front() == waiting_line("127.0.0.1", port));
@@ -76,7 +82,7 @@ TEST_CASE("prints its first line only once it listens", "[pts=1]") {
         CHECK(server.out().empty());
         server.resume();
     }
-    const std::uint16_t port = server.port();
+    const std::uint16_t port = port_of(server);
     INFO("one connection attempt, right after the first line, without retrying");
     auto client = probe::Connection::connect_once("127.0.0.1", port);
     server.wait_for_line(starts_with("Connection from "), "the line naming the client");
@@ -87,7 +93,7 @@ TEST_CASE("listens on 127.0.0.1 by default, and only there", "[pts=1]") {
     // address (0.0.0.0) cannot bind, or answers there, and is seen.
     probe::ClosedPort other("127.0.0.2");
     auto server = start({"--port", std::to_string(other.port())});
-    const std::uint16_t port = server.port();
+    const std::uint16_t port = port_of(server);
     CHECK(server.out_lines().front() == waiting_line("127.0.0.1", port));
     auto client = probe::Connection::connect("127.0.0.1", port, &server);
     INFO("sin_addr must come from --host (default 127.0.0.1) through inet_pton(), not INADDR_ANY");
@@ -97,7 +103,7 @@ TEST_CASE("listens on 127.0.0.1 by default, and only there", "[pts=1]") {
 TEST_CASE("listens on the address given with --host, and only there", "[pts=1]") {
     probe::ClosedPort other("127.0.0.1");
     auto server = start({"--host", "127.0.0.2", "--port", std::to_string(other.port())});
-    const std::uint16_t port = server.port();
+    const std::uint16_t port = port_of(server);
     CHECK(server.out_lines().front() == waiting_line("127.0.0.2", port));
     INFO("--host 127.0.0.2 must give sin_addr 127.0.0.2: inet_pton(AF_INET, host, &sin_addr)");
     auto client = probe::Connection::connect("127.0.0.2", port, &server);
@@ -107,7 +113,7 @@ TEST_CASE("listens on the address given with --host, and only there", "[pts=1]")
 
 TEST_CASE("prints the client's address and port as accept() gives them", "[pts=2]") {
     auto server = start_server();
-    auto client = probe::Connection::connect("127.0.0.1", server.port(), &server);
+    auto client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
 
     // The client sends nothing yet, so your server waits in recv(): the line must be out already.
     const std::string line =
@@ -120,7 +126,7 @@ TEST_CASE("prints the message exactly as received, UTF-8 included", "[pts=2]") {
     const std::string message =
         GENERATE(as<std::string>{}, "Salut le serveur !", "Message reçu", "Salut 👋 le serveur");
     auto server = start_server();
-    auto client = probe::Connection::connect("127.0.0.1", server.port(), &server);
+    auto client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
 
     client.send(message);  // in one piece, and the connection stays open: one recv() gets it all
     INFO("print after one recv(), without waiting for the client to close");
@@ -132,7 +138,7 @@ TEST_CASE("prints only the bytes recv() returned", "[pts=1]") {
     // The rest of your buffer, past what recv() returned, is full of '~' (see start()): a program
     // that prints the buffer as a C string (up to a '\0' that recv() never writes) shows them.
     auto server = start_server();
-    auto client = probe::Connection::connect("127.0.0.1", server.port(), &server);
+    auto client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
 
     client.send("Salut le serveur !");
     const std::string expected = "Message received: Salut le serveur !";
@@ -147,7 +153,7 @@ TEST_CASE("prints only the bytes recv() returned", "[pts=1]") {
 TEST_CASE("calls recv() once, for at most 1024 bytes", "[pts=1]") {
     const std::string message(3000, 'a');  // sent in one piece: it is all there at once
     auto server = start_server();
-    auto client = probe::Connection::connect("127.0.0.1", server.port(), &server);
+    auto client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
 
     client.send(message);
     const std::string line = wait_for_message(server);
@@ -160,7 +166,7 @@ TEST_CASE("calls recv() once, for at most 1024 bytes", "[pts=1]") {
 
 TEST_CASE("prints an empty message when the client closes without sending", "[pts=1]") {
     auto server = start_server();
-    auto client = probe::Connection::connect("127.0.0.1", server.port(), &server);
+    auto client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
     server.wait_for_line(starts_with("Connection from "), "the line naming the client");
 
     client.close();  // recv() returns 0: end of file, no bytes
@@ -171,7 +177,7 @@ TEST_CASE("prints an empty message when the client closes without sending", "[pt
 
 TEST_CASE("closes the connection after one message and exits with status 0", "[pts=1]") {
     auto server = start_server();
-    auto client = probe::Connection::connect("127.0.0.1", server.port(), &server);
+    auto client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
 
     client.send("Salut le serveur !");
     INFO("after its one recv() the server closes the client's socket, without waiting for more");
@@ -183,7 +189,7 @@ TEST_CASE("can be started again on the same port at once (SO_REUSEADDR)", "[pts=
     std::uint16_t port = 0;
     {
         auto first = start_server();
-        port = first.port();
+        port = port_of(first);
         auto client = probe::Connection::connect("127.0.0.1", port, &first);
         client.send("Salut le serveur !");
         client.expect_eof();  // the server closed first, so TIME_WAIT now holds its port
@@ -193,7 +199,7 @@ TEST_CASE("can be started again on the same port at once (SO_REUSEADDR)", "[pts=
 
     auto second = start_server(port);
     INFO("bind() fails while TIME_WAIT holds the port, unless SO_REUSEADDR is set before it");
-    const std::uint16_t again = second.port();
+    const std::uint16_t again = port_of(second);
     INFO("--port " << port << " must give port " << port << ": is it converted with htons()?");
     CHECK(again == port);
 }
@@ -220,7 +226,7 @@ TEST_CASE("names the call that failed and why, for accept() and recv() too", "[p
     auto server = start({"--port", "0"}, std::move(options));
     std::optional<probe::Connection> client;
     if (call == "recv") {  // accept() fails before any client is needed
-        client = probe::Connection::connect("127.0.0.1", server.port(), &server);
+        client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
         client->send("Salut le serveur !");
     }
 
