@@ -785,7 +785,8 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
 
     // Build the tests, the harness and the reference solutions once.
     std::cout << "Building the tests once ..." << std::endl;
-    const BuildTree build{root, root / "solutions", root / "build" / "grade", ""};
+    const fs::path build_dir = options.build.empty() ? root / "build" / "grade" : options.build;
+    const BuildTree build{root, root / "solutions", build_dir, ""};
     if (auto failure = configure(build)) {
         std::cerr << "grade: CMake could not configure the grader's build:\n" << failure->out << failure->err;
         return 2;
