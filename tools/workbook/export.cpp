@@ -36,6 +36,7 @@ const std::vector<EditionEntry> student_edition_files = {
     {"support/", "code the students' programs link and do not edit (option parsing)"},
     {"tools/workbook/", "the runner ./workbook builds (its teachers' commands refuse to run in this edition)"},
     {"docs/setup.md", "set-up on other systems and editors, linked from the README"},
+    {"docs/fault-injection.md", "what some tests do to the student's program (short writes, a poisoned buffer, a failing call), linked from the README"},
     {".clang-format", "the formatting the workbook's code follows, for the student's editor"},
     {".gitignore", "keeps build/ and .workbook/ out of the student's commits"},
 };
