@@ -62,8 +62,10 @@ void check_refused(const std::string& host, std::uint16_t port) {
 TEST_CASE("announces the port it listens on, then accepts a connection there", "[pts=2]") {
     auto server = start_server();
     const std::uint16_t port = port_of(server);
-    INFO("with --port 0 the system picks the port during bind(): getsockname() tells which");
-    REQUIRE(port != 0);
+    {
+        INFO("with --port 0 the system picks the port during bind(): getsockname() tells which");
+        REQUIRE(port != 0);
+    }
     CHECK(server.out_lines().front() == waiting_line("127.0.0.1", port));
 
     auto client = probe::Connection::connect("127.0.0.1", port, &server);
@@ -105,8 +107,10 @@ TEST_CASE("listens on the address given with --host, and only there", "[pts=1]")
     auto server = start({"--host", "127.0.0.2", "--port", std::to_string(other.port())});
     const std::uint16_t port = port_of(server);
     CHECK(server.out_lines().front() == waiting_line("127.0.0.2", port));
-    INFO("--host 127.0.0.2 must give sin_addr 127.0.0.2: inet_pton(AF_INET, host, &sin_addr)");
-    auto client = probe::Connection::connect("127.0.0.2", port, &server);
+    auto client = [&] {
+        INFO("--host 127.0.0.2 must give sin_addr 127.0.0.2: inet_pton(AF_INET, host, &sin_addr)");
+        return probe::Connection::connect("127.0.0.2", port, &server);
+    }();
     server.wait_for_line(starts_with("Connection from "), "the line naming the client");
     check_refused("127.0.0.1", port);
 }
@@ -129,8 +133,10 @@ TEST_CASE("prints the message exactly as received, UTF-8 included", "[pts=2]") {
     auto client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
 
     client.send(message);  // in one piece, and the connection stays open: one recv() gets it all
-    INFO("print after one recv(), without waiting for the client to close");
-    const std::string line = wait_for_message(server);
+    const std::string line = [&] {
+        INFO("print after one recv(), without waiting for the client to close");
+        return wait_for_message(server);
+    }();
     CHECK(line == "Message received: " + message);
 }
 
@@ -180,8 +186,10 @@ TEST_CASE("closes the connection after one message and exits with status 0", "[p
     auto client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
 
     client.send("Salut le serveur !");
-    INFO("after its one recv() the server closes the client's socket, without waiting for more");
-    client.expect_eof();
+    {
+        INFO("after its one recv() the server closes the client's socket, without waiting for more");
+        client.expect_eof();
+    }
     checks::exits_with(server, 0);
 }
 
@@ -198,8 +206,10 @@ TEST_CASE("can be started again on the same port at once (SO_REUSEADDR)", "[pts=
     }
 
     auto second = start_server(port);
-    INFO("bind() fails while TIME_WAIT holds the port, unless SO_REUSEADDR is set before it");
-    const std::uint16_t again = port_of(second);
+    const std::uint16_t again = [&] {
+        INFO("bind() fails while TIME_WAIT holds the port, unless SO_REUSEADDR is set before it");
+        return port_of(second);
+    }();
     INFO("--port " << port << " must give port " << port << ": is it converted with htons()?");
     CHECK(again == port);
 }
