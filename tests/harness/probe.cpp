@@ -880,15 +880,16 @@ Environment program_environment(const std::filesystem::path& program,
                 // Not the program's faults but the libraries': fiu_run_preload.so keeps its copy
                 // of FIU_ENABLE (a leak), nss_wrapper unlocks mutexes that ThreadSanitizer did not
                 // see it lock.
+                // Quietly: a summary of the suppressions used would be a line on stderr.
                 const bool asan = runtime.find("/libasan.so") != std::string::npos;
                 if (asan && options.faults && !options.faults->failing.empty()) {
-                    add_option(
-                        e.variables, "LSAN_OPTIONS",
-                        "suppressions=" + temporary_file(e, "lsan", "leak:fiu_run_preload.so\n"));
+                    add_option(e.variables, "LSAN_OPTIONS",
+                               "print_suppressions=0:suppressions=" +
+                                   temporary_file(e, "lsan", "leak:fiu_run_preload.so\n"));
                 } else if (!asan && options.hosts) {
                     add_option(
                         e.variables, "TSAN_OPTIONS",
-                        "suppressions=" +
+                        "print_suppressions=0:suppressions=" +
                             temporary_file(e, "tsan",
                                            "mutex:libnss_wrapper.so\nmutex:_dl_call_fini\n"));
                 }

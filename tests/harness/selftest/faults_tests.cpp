@@ -26,6 +26,7 @@ probe::Program::Options with(probe::Faults faults) {
 struct Sent {
     std::string received;
     std::vector<std::string> lines;
+    std::string errors;  // its stderr: nothing, even under a sanitizer with libraries preloaded
 };
 
 Sent send_to_test(const std::string& mode, const probe::Faults& faults, int times = 1) {
@@ -38,6 +39,7 @@ Sent send_to_test(const std::string& mode, const probe::Faults& faults, int time
     sent.received = connection.receive_all();
     sender.wait_exit();
     sent.lines = sender.out_lines();
+    sent.errors = sender.err();
     return sent;
 }
 
@@ -189,6 +191,7 @@ TEST_CASE("libfiu: send() fails with the errno the test chose") {
         const Sent sent = send_to_test("loop", faults);
         CHECK(sent.received.empty());
         CHECK(sent.lines == std::vector<std::string>{"send failed: Connection reset by peer"});
+        CHECK(sent.errors.empty());
         CHECK(
             contains(probe::transcript(), "faults: send() fails with ECONNRESET (probability 1)"));
     }
@@ -199,6 +202,7 @@ TEST_CASE("libfiu: send() fails with the errno the test chose") {
         std::string expected;
         for (int i = 0; i < 10; ++i) expected += message;
         CHECK(loop.received == expected);
+        CHECK(loop.errors.empty());
         REQUIRE(!loop.lines.empty());
         CHECK(loop.lines.back() != "interrupted 0");
 
@@ -221,6 +225,7 @@ TEST_CASE("hosts: a name resolves to the test's addresses, in the test's order")
     {
         probe::Program resolve(FIXTURE_RESOLVE, {"localhost"}, options);
         CHECK(resolve.wait_exit().ok());
+        CHECK(resolve.err().empty());
         CHECK(resolve.out_lines() == std::vector<std::string>{"::1", "127.0.0.1"});
     }
     {
