@@ -287,7 +287,27 @@ std::string printable(std::string_view bytes) {
     return escape_bytes(bytes, false);
 }
 
-void log(std::string_view line) {
+std::string shorten_runs(std::string_view text) {
+    constexpr std::size_t longest = 16;
+    constexpr std::size_t kept = 8;
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        std::size_t end = i + 1;
+        while (end < text.size() && text[end] == text[i]) ++end;
+        const std::size_t run = end - i;
+        if (run > longest && text[i] != ' ') {
+            out.append(kept, text[i]);
+            out += fmt::format("[... {} more '{}' ...]", run - kept, text[i]);
+        } else {
+            out.append(text.substr(i, run));
+        }
+        i = end;
+    }
+    return out;
+}
+
+void log(std::string_view text) {
+    const std::string line = shorten_runs(text);
     std::string step(line.substr(0, Transcript::line_size));
     if (line.size() > Transcript::line_size) {
         step += fmt::format("... ({} more characters)", line.size() - Transcript::line_size);

@@ -61,6 +61,10 @@ std::string escape(std::string_view bytes);
 // The same, except that '"' and '\\' stay as they are: for text not shown inside quotes (a line
 // the program printed, a value in Catch2's "with values").
 std::string printable(std::string_view bytes);
+// Text for a person to read: a run of more than 16 times the same character (other than a space)
+// keeps its first 8 and says how many more there were, "~~~~~~~~[... 1006 more '~' ...]", so that
+// a buffer printed past its end does not fill the screen. Used by log() and the reporter.
+std::string shorten_runs(std::string_view text);
 
 // Appends one line to the transcript of the running test case. Thread-safe. A very long line is
 // cut; a very long transcript keeps its first and last steps and says how many it left out.

@@ -34,12 +34,13 @@ std::string dump(const json& record) {
 // An expanded expression as a student can read it: Catch2 puts a std::string's bytes in as they
 // are, so a NUL or a \x01 would not show and a '\r' would move the cursor. Its bytes are escaped as
 // the transcript escapes what the program printed; the line breaks left are Catch2's own layout
-// (our main turns on --invisibles, so a value's '\n' is already the two characters "\n").
+// (our main turns on --invisibles, so a value's '\n' is already the two characters "\n"). Long
+// runs of one character are shortened (probe::shorten_runs).
 std::string visible(std::string_view expanded) {
     std::string out;
     for (std::size_t start = 0;;) {
         const std::size_t end = expanded.find('\n', start);
-        out += probe::printable(expanded.substr(start, end - start));
+        out += probe::shorten_runs(probe::printable(expanded.substr(start, end - start)));
         if (end == std::string_view::npos) return out;
         out += '\n';
         start = end + 1;

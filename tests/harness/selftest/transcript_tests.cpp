@@ -18,6 +18,19 @@ TEST_CASE("escape shows printable ASCII as is and every other byte as \\xNN") {
     CHECK(probe::escape(std::string("\0\x01\x7f\x80\xff", 5)) == "\\x00\\x01\\x7f\\x80\\xff");
 }
 
+TEST_CASE("shorten_runs says how many times a character repeats instead of repeating it") {
+    CHECK(probe::shorten_runs("") == "");
+    CHECK(probe::shorten_runs("Salut le serveur !") == "Salut le serveur !");
+    CHECK(probe::shorten_runs(std::string(16, '~')) == std::string(16, '~'));  // short runs stay
+    CHECK(probe::shorten_runs("ok" + std::string(1000, '~') + "!") ==
+          "ok~~~~~~~~[... 992 more '~' ...]!");
+    CHECK(probe::shorten_runs(std::string(40, ' ')) == std::string(40, ' '));  // layout stays
+    probe::clear_transcript();
+    probe::log("[your_program] Message received: hi" + std::string(1022, '~'));
+    CHECK(probe::transcript() == "[your_program] Message received: hi~~~~~~~~[... 1014 more '~' ...]\n");
+    probe::clear_transcript();
+}
+
 TEST_CASE("the transcript keeps steps in order and starts again on clear_transcript") {
     probe::clear_transcript();
     CHECK(probe::transcript() == "");
@@ -29,7 +42,9 @@ TEST_CASE("the transcript keeps steps in order and starts again on clear_transcr
 }
 
 TEST_CASE("a very long line is cut, and a very long transcript keeps its first and last steps") {
-    probe::log(std::string(5000, 'x'));
+    std::string line;
+    while (line.size() < 5000) line += "0123456789";
+    probe::log(line);
     CHECK(contains(probe::transcript(), "... (3000 more characters)"));
 
     probe::clear_transcript();
