@@ -662,7 +662,8 @@ void prepare_parent() {
     });
 }
 
-// The command as a student can paste it into bash: 'quoted' words, $'...' for unprintable bytes.
+// The command as a student can paste it into bash: 'quoted' words, $'...' for unprintable bytes
+// (but for an argument longer than 120 bytes, shown by its start and size).
 std::string shell_words(const std::filesystem::path& path, const std::vector<std::string>& args) {
     const auto word = [](const std::string& w) {
         const bool plain = !w.empty() && w.find_first_not_of(
@@ -678,8 +679,15 @@ std::string shell_words(const std::filesystem::path& path, const std::vector<std
         }
         return out + "'";
     };
+    // A very long argument (a 100 KB message) is shown by its start and its size: the transcript
+    // is for reading, and a paste of 100 KB would not help.
+    constexpr std::size_t longest = 120;
     std::string out = word(path.string());
-    for (const auto& a : args) out += " " + word(a);
+    for (const auto& a : args) {
+        out += " " + (a.size() <= longest
+                          ? word(a)
+                          : fmt::format("{}...({} bytes in all)", word(a.substr(0, 60)), a.size()));
+    }
     return out;
 }
 
@@ -776,12 +784,6 @@ void add_faults(const Faults& faults, std::vector<std::string>& preload, Environ
     add(faults.short_reads, "short_reads", "short reads");
     add(faults.poison_reads, "poison_reads", "poisoned reads ('~' past the count)");
     add(faults.stop_before_listen, "stop_before_listen", "a stop (SIGSTOP) before listen()");
-    if (!ours.empty()) {
-        preload.push_back(library(WORKBOOK_FAULTS_LIBRARY, "the workbook's fault library",
-                                  "build the target workbook_faults"));
-        set_variable(e.variables,
-                     fmt::format("WORKBOOK_FAULTS=seed={},{}", seed, fmt::join(ours, ",")));
-    }
     if (!faults.failing.empty()) {
         std::string enable;
         for (const Faults::Failing& f : faults.failing) {
@@ -795,8 +797,22 @@ void add_faults(const Faults& faults, std::vector<std::string>& preload, Environ
                     "value such as ECONNRESET), probability {} (in (0, 1])",
                     f.call, f.error, f.probability));
             }
-            enable += fmt::format("enable_random name=posix/io/net/{},probability={},failinfo={}\n",
-                                  f.call, f.probability, f.error);
+            // A program may use any of the equivalent calls: they all fail. recvfrom(),
+            // recvmsg(), sendto() and sendmsg() through libfiu; accept4(), and read() and write()
+            // on the socket, through our library (libfiu does not reach them).
+            std::vector<std::string> names{f.call};
+            if (f.call == "recv") names.insert(names.end(), {"recvfrom", "recvmsg"});
+            if (f.call == "send") names.insert(names.end(), {"sendto", "sendmsg"});
+            for (const std::string& name : names) {
+                enable +=
+                    fmt::format("enable_random name=posix/io/net/{},probability={},failinfo={}\n",
+                                name, f.probability, f.error);
+            }
+            const char* variant = f.call == "accept" ? "accept4"
+                                  : f.call == "recv" ? "read"
+                                  : f.call == "send" ? "write"
+                                                     : nullptr;
+            if (variant) ours.push_back(fmt::format("fail_{}={}:{}", variant, f.error, f.probability));
             const char* name = strerrorname_np(f.error);
             what.push_back(fmt::format("{}() fails with {} (probability {})", f.call,
                                        name ? name : std::to_string(f.error), f.probability));
@@ -810,6 +826,12 @@ void add_faults(const Faults& faults, std::vector<std::string>& preload, Environ
         set_variable(e.variables, "FIU_ENABLE=" + enable);
         // libfiu reads its seed with atoi(): keep it within an int.
         set_variable(e.variables, fmt::format("FIU_PRNG_SEED={}", seed % 2147483648U));
+    }
+    if (!ours.empty()) {
+        preload.push_back(library(WORKBOOK_FAULTS_LIBRARY, "the workbook's fault library",
+                                  "build the target workbook_faults"));
+        set_variable(e.variables,
+                     fmt::format("WORKBOOK_FAULTS=seed={},{}", seed, fmt::join(ours, ",")));
     }
     if (!what.empty()) {
         e.described.push_back(

@@ -15,6 +15,12 @@
 //                       the count (prints it as a C string, say) shows tildes every run.
 //   stop_before_listen  listen() stops the process (SIGSTOP) before it listens, so the test can
 //                       see what the program printed before listening.
+//   fail_accept4=E:P    accept4() fails with errno E, with probability P (drawn from the seed);
+//   fail_read=E:P       read() on a stream socket, likewise;
+//   fail_write=E:P      write() on a stream socket, likewise. These are the forms of accept(),
+//                       recv() and send() that libfiu does not reach (see below): the harness
+//                       asks for them together with libfiu's, so that a program fails the same
+//                       way whichever of the equivalent calls it uses.
 //
 // Which calls are cut: the first write of the process with len > 1 and the first read that finds
 // two bytes or more waiting, always (a program without a send loop fails every run, not by luck);
@@ -28,7 +34,10 @@
 // connect(), accept() ... fail with a chosen errno and a seeded probability, and the harness uses
 // it for that. But it cannot shorten send() or recv() (its "reduce" points exist only for read(),
 // write() and their vector and positioned forms, whatever the descriptor), cannot poison a buffer
-// and cannot stop a program before listen(). This library does only those four things.
+// and cannot stop a program before listen(). Nor does it wrap accept4(), and its read() and
+// write() failures hit every descriptor (a file, stdout), not sockets only, so a program that
+// reads its socket with read() would escape a failing recv(). This library does only those
+// things.
 //
 // It is built without sanitizers (a preloaded library must not need a sanitizer's runtime) and
 // calls the next definition of each function (dlsym RTLD_NEXT): libfiu's, the sanitizer's
@@ -62,6 +71,7 @@ using read_fn = ssize_t (*)(int, void*, size_t);
 using recv_chk_fn = ssize_t (*)(int, void*, size_t, size_t, int);
 using read_chk_fn = ssize_t (*)(int, void*, size_t, size_t);
 using listen_fn = int (*)(int, int);
+using accept4_fn = int (*)(int, sockaddr*, socklen_t*, int);
 
 struct Real {
     send_fn send;
@@ -72,6 +82,13 @@ struct Real {
     recv_chk_fn recv_chk;  // what _FORTIFY_SOURCE builds call instead of recv() and read()
     read_chk_fn read_chk;
     listen_fn listen;
+    accept4_fn accept4;
+};
+
+// A call that fails: with errno `error` (0: never), with this probability.
+struct Failing {
+    int error = 0;
+    double probability = 1.0;
 };
 
 struct Settings {
@@ -79,6 +96,7 @@ struct Settings {
     bool short_reads = false;
     bool poison_reads = false;
     bool stop_before_listen = false;
+    Failing accept4, read, write;
     std::uint64_t seed = 1;
 };
 
@@ -105,10 +123,34 @@ void complain(const char* what, const char* token, std::size_t length) {
     real.write(STDERR_FILENO, "\n", 1);
 }
 
+// "E:P" (an errno value and a probability) into `f`; false if it is not that.
+bool parse_failing(const char* text, const char* end, Failing& f) {
+    char* after = nullptr;
+    const long error = std::strtol(text, &after, 10);
+    if (after == text || after >= end || *after != ':' || error <= 0) return false;
+    const char* number = after + 1;
+    const double probability = std::strtod(number, &after);
+    if (after != end || after == number || !(probability > 0 && probability <= 1)) return false;
+    f = {static_cast<int>(error), probability};
+    return true;
+}
+
 void apply(const char* token, std::size_t length) {
     const auto is = [&](const char* name) {
         return std::strlen(name) == length && std::strncmp(token, name, length) == 0;
     };
+    const auto failing = [&](const char* prefix, Failing& f) {
+        const std::size_t n = std::strlen(prefix);
+        if (length <= n || std::strncmp(token, prefix, n) != 0) return false;
+        if (!parse_failing(token + n, token + length, f)) {
+            complain("a failing call that is not NAME=ERRNO:PROBABILITY", token, length);
+        }
+        return true;
+    };
+    if (failing("fail_accept4=", settings.accept4) || failing("fail_read=", settings.read) ||
+        failing("fail_write=", settings.write)) {
+        return;
+    }
     if (length > 5 && std::strncmp(token, "seed=", 5) == 0) {
         char* end = nullptr;
         settings.seed = std::strtoull(token + 5, &end, 10);
@@ -135,6 +177,7 @@ void load() {
     real.recv_chk = next_definition<recv_chk_fn>("__recv_chk");
     real.read_chk = next_definition<read_chk_fn>("__read_chk");
     real.listen = next_definition<listen_fn>("listen");
+    real.accept4 = next_definition<accept4_fn>("accept4");
     if (const char* text = std::getenv("WORKBOOK_FAULTS")) {
         for (const char* start = text;;) {
             const char* end = std::strchr(start, ',');
@@ -176,6 +219,20 @@ std::size_t allowed(std::size_t len, bool& first) {
     first = false;
     pthread_mutex_unlock(&lock);
     return count;
+}
+
+// True if this call is to fail (then errno is set). Draws from the generator unless the
+// probability is 1.
+bool fails(const Failing& f) {
+    if (f.error == 0) return false;
+    bool fail = true;
+    if (f.probability < 1) {
+        pthread_mutex_lock(&lock);
+        fail = static_cast<double>(next_random() >> 11) * 0x1.0p-53 < f.probability;
+        pthread_mutex_unlock(&lock);
+    }
+    if (fail) errno = f.error;
+    return fail;
 }
 
 // Only TCP (stream) sockets: a datagram cannot be cut, and files and pipes are not the lesson.
@@ -248,6 +305,7 @@ ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* t
 }
 
 ssize_t write(int fd, const void* buf, size_t len) {
+    if (the_settings().write.error != 0 && stream_socket(fd) && fails(settings.write)) return -1;
     const std::size_t n = write_size(fd, len);
     return real.write(fd, buf, n);
 }
@@ -259,6 +317,7 @@ ssize_t recv(int fd, void* buf, size_t len, int flags) {
 }
 
 ssize_t read(int fd, void* buf, size_t len) {
+    if (the_settings().read.error != 0 && stream_socket(fd) && fails(settings.read)) return -1;
     const std::size_t n = read_size(fd, len, 0);
     if (n == 0 && len > 0) return -1;
     return poisoned(fd, buf, len, real.read(fd, buf, n));
@@ -276,6 +335,11 @@ ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
     the_settings();
     if (len > buflen) return real.read_chk(fd, buf, len, buflen);
     return read(fd, buf, len);
+}
+
+int accept4(int fd, sockaddr* address, socklen_t* length, int flags) {
+    if (fails(the_settings().accept4)) return -1;
+    return real.accept4(fd, address, length, flags);
 }
 
 int listen(int fd, int backlog) noexcept {
