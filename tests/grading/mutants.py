@@ -12,6 +12,9 @@ the reference beside them, in one `workbook-cli grade` run, and prints one line 
     ✗ does not compile                 a corpus bug, not a catch
     ✗ not caught by "..."              it lost points, but not in the test cases it names
 
+A corpus may also list, under "correct", programs written differently from the reference that are
+right by the contract (another call, another way to flush): each must keep full marks.
+
 The exit status is 0 only when every mutant is caught. docs/how-it-works.md ("Known mistakes")
 describes the format.
 
@@ -30,6 +33,7 @@ import time
 from pathlib import Path
 
 FIELDS = {"name", "mistake", "file", "replace", "loses"}
+CORRECT_FIELDS = {"name", "about", "file", "replace"}
 
 
 def parse_args():
@@ -77,7 +81,8 @@ def load_corpora(root, wanted, only):
         if not path.exists():
             print(f"- {lesson['slug']}: no mutants.json yet (./workbook verify reports it)")
             continue
-        mutants = json.loads(path.read_text())["mutants"]
+        corpus = json.loads(path.read_text())
+        mutants = corpus["mutants"]
         seen = set()
         for m in mutants:
             missing = FIELDS - set(m)
@@ -86,6 +91,16 @@ def load_corpora(root, wanted, only):
                                 f"({'missing ' + ', '.join(sorted(missing)) if missing else 'a name used twice or nothing in loses'})")
             seen.add(m.get("name"))
         mutants = [m for m in mutants if not FIELDS - set(m) and (not only or m["name"] in only)]
+        # Correct programs written differently from the reference: they must keep full marks.
+        for c in corpus.get("correct", []):
+            missing = CORRECT_FIELDS - set(c)
+            if missing or c["name"] in seen:
+                problems.append(f"{lesson['slug']} {c.get('name', '?')}: a malformed entry of \"correct\" in "
+                                f"{path.name} ({'missing ' + ', '.join(sorted(missing)) if missing else 'a name used twice'})")
+                continue
+            seen.add(c["name"])
+            if not only or c["name"] in only:
+                mutants.append(dict(c, correct=True, mistake=c["about"], loses=[]))
         corpora.append((lesson, mutants))
     return corpora, problems
 
@@ -131,6 +146,11 @@ def verdict(student, lesson, mutant, why, graded, reference_ok):
     if l["status"] != "graded":
         return False, f"✗ {where}: {l['status']}: {l['message'][:300]}"
     lost = [t for t in l["tests"] if t["status"] != "passed"]
+    if mutant.get("correct"):
+        if lost:
+            return False, (f"✗ {where}: a correct program lost " + ", ".join(f"\"{t['name']}\"" for t in lost)
+                           + f" — {mutant['about']}: the tests check the reference's way, not the contract")
+        return True, f"✓ {where}: correct, full marks ({mutant['about']})"
     if not lost:
         return False, f"✗ {where}: KEPT FULL MARKS: {mutant['mistake']} — no test checks this"
     if not reference_ok:
@@ -216,7 +236,7 @@ def main():
         print(line, flush=True)
     failed += count - caught
 
-    print(f"\n{count} mutants: {caught} caught, {count - caught} not"
+    print(f"\n{count} mutants and correct variants: {caught} as expected, {count - caught} not"
           + (f" ({kept} kept full marks)" if kept else "")
           + f"; graded in {seconds:.0f} s, {'unconfined' if book.get('unsafe') else 'sandboxed'}")
     if failed or args.keep:
