@@ -1,6 +1,6 @@
 # The server from the course notes this workbook starts from (group Axolotl: Nolan Hoarau and
 # Soumaya Rabah), with English comments, an optional port argument, and the port it listens on
-# printed. Try it with your C++ client: see "Try it with the seed's Python programs" in README.md.
+# printed. Try it with your C++ client: see "Try it yourself" in the lesson's README.md.
 #
 #   python3 server.py          # port 63000, as in the notes
 #   python3 server.py 0        # a port the system picks; the first line says which

@@ -1,6 +1,6 @@
 # The client from the course notes this workbook starts from (group Axolotl: Nolan Hoarau and
 # Soumaya Rabah), with English comments, an optional port argument, and the port it connects to
-# printed. Try it with your C++ server: see "Try it with the seed's Python programs" in README.md.
+# printed. Try it with your C++ server: see "Try it yourself" in the lesson's README.md.
 #
 #   python3 client.py          # port 63000, as in the notes
 #   python3 client.py 41234    # the port your server announced
