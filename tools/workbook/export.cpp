@@ -32,7 +32,7 @@ const std::vector<EditionEntry> student_edition_files = {
     {"starter/", "what the student edits"},
     {"tests/[0-9][0-9]-*/*.cpp", "the lessons' tests: what grades the student, and a second specification"},
     {"tests/[0-9][0-9]-*/*.hpp", "helpers of the lessons' tests"},
-    {"tests/harness/", "the probe harness the lessons' tests are built with, and its own self-tests"},
+    {"tests/harness/", "the probe harness the lessons' tests are built with (not its self-tests: below)"},
     {"support/", "code the students' programs link and do not edit (option parsing)"},
     {"tools/workbook/", "the runner ./workbook builds (its teachers' commands refuse to run in this edition)"},
     {"docs/setup.md", "set-up on other systems and editors, linked from the README"},
@@ -46,6 +46,8 @@ const std::vector<EditionEntry> never_in_student_edition = {
     {"solutions/", "the reference answers"},
     {"tests/*/mutants*", "mutation-testing corpora: the solutions with one mistake each"},
     {"tests/grading/", "the grader's self-test: submissions made from the solutions"},
+    {"tests/harness/selftest/", "the harness's self-tests: a student builds the lessons' tests without them"},
+    {"tests/harness/fixtures/", "small servers and clients the harness tests itself on: some are most of a lesson"},
 };
 
 namespace {
