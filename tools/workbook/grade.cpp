@@ -421,7 +421,9 @@ public:
         }
         s.hash = hash.hex();
 
-        const fs::path cache = out_ / "students" / name / "grade.json";
+        // Not in students/NAME/, which a teacher may hand out whole: the cache names the grading
+        // machine's folders.
+        const fs::path cache = out_ / "cache" / (name + ".json");
         const json cached = json::parse(read_all(cache), nullptr, false);
         if (cached.is_object() && cached.value("hash", "") == s.hash) {
             try {
