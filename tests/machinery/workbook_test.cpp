@@ -100,7 +100,8 @@ TEST_CASE("records: invisible bytes in a check's values are escaped, Catch2's la
     // Quotes and backslashes stay as Catch2 shows them; bytes beyond ASCII are escaped, as in the
     // transcript.
     CHECK(f[3].expanded == R"("caf\xc3\xa9 "quoted" back\slash" == "x")");
-    CHECK(f[4].expanded == "\"" + std::string(30, 'a') + "\\x7f\"\n==\n\"" + std::string(30, 'b') + "\"");
+    // A long value keeps Catch2's layout (one line each); runs of one character are shortened.
+    CHECK(f[4].expanded == R"("aaaaaaaa[... 22 more 'a' ...]\x7f")" "\n==\n" R"("bbbbbbbb[... 22 more 'b' ...]")");
     CHECK(Ui{}.case_details(cases[0]).find(R"(with values: "a\x00b" == "ab")") != std::string::npos);
 }
 
