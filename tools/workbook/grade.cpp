@@ -514,8 +514,16 @@ private:
         const Confined c = sandbox_.run(scratch, runs / "link", read_only, compile, {}, link, false);
         if (!c.ok()) return compile_error(grade, c);
 
-        // Test: each test case on its own, in its own sandbox, with its own limits.
+        // Test: each test case on its own, in its own sandbox, with its own limits. The program just
+        // linked is mounted read-only over itself for the runs: in a unit lesson it is the test
+        // program, with the student's code inside, and one test case could otherwise replace it
+        // (unlink, rename a file over it) with one that forges passing records for every later case.
+        // A file mounted over cannot be written, chmod-ed, unlinked, renamed over or hard-linked
+        // (EROFS, EBUSY, EXDEV), even from a namespace of the program's own, where the mount is
+        // locked (tests/grading/hostile/replace-test-binary tries). With --unsafe nothing is mounted.
         grade.status = "graded";
+        std::vector<fs::path> run_read_only = read_only;
+        run_read_only.push_back(linked);
         const std::string tests = unit ? linked.string() : r.tests_binary;
         std::vector<std::string> env{"WORKBOOK_RECORDS_FD=3"};
         if (!unit) env.push_back("WORKBOOK_PROGRAM=" + linked.string());
@@ -525,8 +533,8 @@ private:
         int n = 0;
         for (const CaseSpec& spec : plan.cases) {
             const std::string binary = spec.binary.empty() ? tests : spec.binary;
-            const Confined run = sandbox_.run(scratch, runs / fmt::format("case-{}", ++n), read_only, limits, env,
-                                              {binary, catch_test_spec(spec.name), "-r", "workbook"}, true);
+            const Confined run = sandbox_.run(scratch, runs / fmt::format("case-{}", ++n), run_read_only, limits,
+                                              env, {binary, catch_test_spec(spec.name), "-r", "workbook"}, true);
             TestGrade t{spec.name, 0, spec.points, "", "", spec.hidden};
             std::string unfinished;
             const auto records = parse_records(run.records, &unfinished);
