@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,6 +62,19 @@ bool is_gai_error_line(const std::string& line, const std::string& prefix) {
     return false;
 }
 
+// A hosts file in which "localhost" is ::1 first, then 127.0.0.1, whatever /etc/hosts says.
+const std::string localhost_v6_first = "::1 localhost\n127.0.0.1 localhost\n";
+
+// Holds `port` of ::1 bound but not listening, so that a connection there is refused; nothing when
+// this machine has no IPv6 (a connection to ::1 then fails anyway, just as good a failure).
+std::optional<probe::ClosedPort> refused_on_ipv6(std::uint16_t port) {
+    try {
+        return std::optional<probe::ClosedPort>(std::in_place, "::1", port);
+    } catch (const probe::Failure&) {
+        return std::nullopt;
+    }
+}
+
 }  // namespace
 
 TEST_CASE("sends the message's bytes, closes, and exits with status 0", "[pts=3]") {
@@ -82,14 +97,9 @@ TEST_CASE("tries each address of the name in turn (localhost as ::1, then 127.0.
     // The test decides what "localhost" resolves to, whatever this machine's /etc/hosts says:
     // ::1 first (nothing listens there: refused), then 127.0.0.1, where the test listens.
     probe::Listener server("127.0.0.1");
-    std::optional<probe::ClosedPort> refused_v6;
-    try {
-        refused_v6.emplace("::1", server.port());
-    } catch (const probe::Failure&) {
-        // No IPv6 here: connecting to ::1 fails anyway, which is just as good a first failure.
-    }
+    const auto refused_v6 = refused_on_ipv6(server.port());
     probe::Program::Options options;
-    options.hosts = "::1 localhost\n127.0.0.1 localhost\n";
+    options.hosts = localhost_v6_first;
     auto client = start_client(
         {"--host", "localhost", "--port", std::to_string(server.port()), "Salut le serveur !"},
         std::move(options));
@@ -120,13 +130,9 @@ TEST_CASE("says who refused, on exactly one line of stderr, and exits with statu
 TEST_CASE("writes the host as it was given in the error line", "[pts=1]") {
     probe::ClosedPort nobody;
     const std::string port = std::to_string(nobody.port());
-    std::optional<probe::ClosedPort> nobody_v6;
-    try {
-        nobody_v6.emplace("::1", nobody.port());
-    } catch (const probe::Failure&) {
-    }
+    const auto nobody_v6 = refused_on_ipv6(nobody.port());
     probe::Program::Options options;
-    options.hosts = "::1 localhost\n127.0.0.1 localhost\n";
+    options.hosts = localhost_v6_first;
     auto client = start_client({"--host", "localhost", "--port", port, "Salut le serveur !"},
                                std::move(options));
 
