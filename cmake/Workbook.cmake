@@ -1,11 +1,19 @@
 # Lessons come from lessons/manifest.json: this file turns each entry into targets and a test.
 #
 # For a lesson with slug S and kind K, built from TREE/S/*.cpp and tests/S/*.cpp:
-#   unit           S-tests  = the tests linked with the student's code       -> bin/S/tests
+#   unit           S-program = the student's code and the lesson's driver (tests/S/driver/*.cpp,
+#                  a main() that calls the student's functions) -> bin/S/<program>, "driver"
+#                  S-tests  = the tests, which start the driver and judge what it prints: the
+#                  student's code never runs inside the process that writes the verdict
+#   unit, legacy   (no "program" in the manifest) S-tests = the tests linked with the student's code
 #   server, client S-program = the student's program (OUTPUT_NAME from "program") -> bin/S/<program>
 #                  S-tests  = the tests, which start bin/S/<program> and probe it -> bin/S/tests
 #   lesson-S       builds both; ctest runs S-tests as the test named S, labelled "lesson" and with
 #                  the lesson's sanitizers ("asan", "tsan"), with the lesson's timeout.
+#
+# A lesson whose sanitizers include "tsan" has its program built with ThreadSanitizer in every build
+# that is not already sanitized (a student's ./workbook test, grade): a data race fails the lesson.
+# The tests themselves are not instrumented; they read the program's reports (checks.hpp).
 
 function(workbook_resolve_tree out tree)
     if(tree STREQUAL "starter" OR tree STREQUAL "solutions")
@@ -74,7 +82,35 @@ function(workbook_add_lesson lesson tree_dir)
     set_target_properties(${slug}-tests PROPERTIES OUTPUT_NAME tests RUNTIME_OUTPUT_DIRECTORY "${out_dir}")
     target_link_libraries(${slug}-tests PRIVATE ${slug}-test-objects workbook_catch_main)
 
-    if(kind STREQUAL "unit")
+    string(JSON program ERROR_VARIABLE no_program GET "${lesson}" program)
+    if(kind STREQUAL "unit" AND NOT no_program)
+        # The driver's objects on their own too, so that a grader links them with each student's code.
+        file(GLOB driver CONFIGURE_DEPENDS "${test_dir}/driver/*.cpp")
+        if(NOT driver)
+            workbook_failing_test(${slug} "lesson ${slug}: the workbook has no driver in ${test_dir}/driver")
+            return()
+        endif()
+        add_library(${slug}-driver-objects OBJECT ${driver})
+        target_include_directories(${slug}-driver-objects PRIVATE "${code_dir}")
+        target_link_libraries(${slug}-driver-objects PUBLIC CLI11::CLI11 fmt::fmt Threads::Threads)
+        add_executable(${slug}-program ${code})
+        target_include_directories(${slug}-program PRIVATE "${code_dir}")
+        target_link_libraries(${slug}-program PRIVATE ${slug}-driver-objects)
+        workbook_lesson_sanitizer(${slug} sanitize_flags)
+        if(sanitize_flags)
+            target_compile_options(${slug}-driver-objects PRIVATE ${sanitize_flags})
+            target_compile_options(${slug}-program PRIVATE ${sanitize_flags})
+            target_link_options(${slug}-program PRIVATE ${sanitize_flags})
+        endif()
+        set_target_properties(${slug}-program PROPERTIES
+            OUTPUT_NAME ${program} RUNTIME_OUTPUT_DIRECTORY "${out_dir}")
+        target_compile_definitions(${slug}-test-objects PRIVATE
+            WORKBOOK_PROGRAM="$<TARGET_FILE:${slug}-program>")
+        add_dependencies(${slug}-tests ${slug}-program)
+        add_custom_target(lesson-${slug})
+        add_dependencies(lesson-${slug} ${slug}-tests ${slug}-program)
+        set(kind driver)
+    elseif(kind STREQUAL "unit")
         add_library(${slug}-code OBJECT ${code})
         target_include_directories(${slug}-code PUBLIC "${code_dir}")
         target_include_directories(${slug}-test-objects PRIVATE "${code_dir}")
@@ -101,6 +137,26 @@ function(workbook_add_lesson lesson tree_dir)
     workbook_grading_recipe(${slug} ${kind})
 endfunction()
 
+# The flags lesson S's program is built with on top of the build's own: ThreadSanitizer for a lesson
+# that asks for it ("tsan"), unless the whole build is already sanitized (TSan and ASan cannot be
+# mixed; the tsan build has it everywhere).
+function(workbook_lesson_sanitizer slug out)
+    set(flags "")
+    file(READ "${PROJECT_SOURCE_DIR}/lessons/manifest.json" manifest)
+    string(JSON count LENGTH "${manifest}" lessons)
+    math(EXPR last "${count} - 1")
+    foreach(i RANGE ${last})
+        string(JSON s GET "${manifest}" lessons ${i} slug)
+        if(s STREQUAL slug)
+            string(JSON sanitizers ERROR_VARIABLE none GET "${manifest}" lessons ${i} sanitizers)
+            if(NOT none AND sanitizers MATCHES "\"tsan\"" AND WORKBOOK_SANITIZE STREQUAL "")
+                set(flags -fsanitize=thread -fno-omit-frame-pointer)
+            endif()
+        endif()
+    endforeach()
+    set(${out} "${flags}" PARENT_SCOPE)
+endfunction()
+
 # build/.../grading/S.json: how to build lesson S from a student's files with the objects this build
 # already made — the compiler and its flags, the include folders, the tests' objects, Catch2's main
 # and the libraries to link, and the libraries the tests preload into a program (probe::Faults), which
@@ -113,10 +169,19 @@ function(workbook_grading_recipe slug kind)
     set(flags -std=c++20 ${options} ${type_flags})
     list(JOIN flags "\",\"" flags)
     set(q "\",\"")
+    set(program_objects "")
+    set(program_flags "")
     if(kind STREQUAL "unit")
         set(tests_binary "")
         set(reference_program "")
         set(reference_objects "$<JOIN:$<TARGET_OBJECTS:${slug}-code>,${q}>")
+    elseif(kind STREQUAL "driver")
+        set(tests_binary "$<TARGET_FILE:${slug}-tests>")
+        set(reference_program "$<TARGET_FILE:${slug}-program>")
+        set(reference_objects "")
+        set(program_objects "$<JOIN:$<TARGET_OBJECTS:${slug}-driver-objects>,${q}>")
+        workbook_lesson_sanitizer(${slug} sanitize_flags)
+        list(JOIN sanitize_flags "\",\"" program_flags)
     else()
         set(tests_binary "$<TARGET_FILE:${slug}-tests>")
         set(reference_program "$<TARGET_FILE:${slug}-program>")
@@ -129,7 +194,9 @@ function(workbook_grading_recipe slug kind)
   \"test_objects\": [\"$<JOIN:$<TARGET_OBJECTS:${slug}-test-objects>,${q}>\"],
   \"main_objects\": [\"$<JOIN:$<TARGET_OBJECTS:workbook_catch_main>,${q}>\"],
   \"test_libraries\": [\"$<TARGET_FILE:probe>\", \"$<TARGET_LINKER_FILE:fmt::fmt>\", \"-pthread\"],
-  \"program_libraries\": [\"$<TARGET_FILE:workbook_support>\", \"-pthread\"],
+  \"program_libraries\": [\"$<TARGET_FILE:workbook_support>\", \"$<TARGET_LINKER_FILE:fmt::fmt>\", \"-pthread\"],
+  \"program_objects\": [\"${program_objects}\"],
+  \"program_flags\": [\"${program_flags}\"],
   \"tests_binary\": \"${tests_binary}\",
   \"harness_include\": \"${PROJECT_SOURCE_DIR}/tests/harness\",
   \"lesson_include\": \"${WORKBOOK_TREE_DIR}/${slug}\",

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "probe.hpp"
+#include "sanitizer.hpp"
 
 namespace checks {
 
@@ -43,6 +44,14 @@ inline void one_error_line(const probe::Program& program, const std::string& exp
         program, "\"" + probe::escape(expected) + "\"",
         [&](const std::string& l) { return l == expected; });
     if (!line.empty()) CHECK(line == expected);  // shows both lines when they differ
+}
+
+// Its stderr holds no sanitizer report (the thread lessons build your code with ThreadSanitizer):
+// otherwise the test case fails here, naming the kind of bug and the places in your code. Call it
+// after the program has ended, before looking at its exit status (a report makes it 66).
+inline void no_sanitizer_report(const probe::Program& program) {
+    const std::vector<probe::SanitizerReport> reports = probe::sanitizer_reports(program.err());
+    if (!reports.empty()) FAIL(probe::describe(reports));
 }
 
 }  // namespace checks

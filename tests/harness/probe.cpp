@@ -398,6 +398,7 @@ struct Program::State {
     int out = -1;  // read ends of the child's stdout and stderr
     int err = -1;
     int in = -1;       // write end of the child's stdin, while stdin_data remains
+    int input = -1;    // write end of the child's stdin, with interactive_stdin (test's thread only)
     int stop_fd = -1;  // eventfd: the teardown wakes the drain thread
     int sync_fd = -1;  // eventfd: wait_stopped() asks the drain thread to empty the pipes
     std::string stdin_data;
@@ -903,6 +904,17 @@ Environment program_environment(const std::filesystem::path& program,
         }
         set_variable(e.variables, assignment);
     }
+    // For a program built with ThreadSanitizer (the thread lessons'): report every race rather than
+    // stop at the first, exit 66 after a report, exit at once rather than a second later when
+    // threads are still running, and show where both mutexes of a lock-order inversion were taken.
+    // First, so that the test's own TSAN_OPTIONS win.
+    {
+        const std::string before = variable(e.variables, "TSAN_OPTIONS");
+        set_variable(e.variables,
+                     fmt::format("TSAN_OPTIONS=halt_on_error=0:exitcode=66:atexit_sleep_ms=0:"
+                                 "second_deadlock_stack=1{}{}",
+                                 before.empty() ? "" : ":", before));
+    }
     std::vector<std::string> preload;
     try {
         if (options.faults) add_faults(*options.faults, preload, e);
@@ -1018,7 +1030,7 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
     int child_in = -1, child_out = -1, child_err = -1, report_read = -1, report_write = -1;
     const auto cleanup = [&] {
         for (int* fd : {&child_in, &child_out, &child_err, &report_read, &report_write, &s.out,
-                        &s.err, &s.in, &s.stop_fd, &s.sync_fd, &s.pidfd}) {
+                        &s.err, &s.in, &s.input, &s.stop_fd, &s.sync_fd, &s.pidfd}) {
             close_fd(*fd);
         }
         remove_files(s.files);
@@ -1037,7 +1049,15 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
     s.err = fds[0], child_err = fds[1];
     check(::pipe2(fds, O_CLOEXEC) == 0, "pipe2");
     report_read = fds[0], report_write = fds[1];
-    if (options.stdin_data) {
+    if (options.stdin_data && options.interactive_stdin) {
+        cleanup();
+        throw Failure("Program::Options: stdin_data and interactive_stdin cannot both be set");
+    }
+    if (options.interactive_stdin) {
+        check(::pipe2(fds, O_CLOEXEC) == 0, "pipe2");
+        child_in = fds[0], s.input = fds[1];
+        check(::fcntl(s.input, F_SETFL, O_NONBLOCK) == 0, "fcntl");
+    } else if (options.stdin_data) {
         check(::pipe2(fds, O_CLOEXEC) == 0, "pipe2");
         child_in = fds[0], s.in = fds[1];
         s.stdin_data = *options.stdin_data;
@@ -1167,6 +1187,52 @@ ExitStatus Program::stop(milliseconds grace) {
     state_->teardown(grace);
     std::scoped_lock lock(state_->mutex);
     return state_->exit.value_or(ExitStatus{});
+}
+
+void Program::write_input(std::string_view bytes, milliseconds deadline) {
+    State& s = *state_;
+    if (s.input < 0)
+        throw Failure(fmt::format("{}: write_input needs Options::interactive_stdin, and an input "
+                                  "not closed yet", s.label));
+    log(fmt::format("to {} stdin: {}", s.label, escape(bytes)));
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    // A write to a pipe whose reader is gone must fail with EPIPE, not kill the test: SIGPIPE is
+    // blocked around the write, and a pending one taken back.
+    sigset_t pipe_signal, before;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, &before);
+    int error = 0;
+    while (!bytes.empty() && error == 0) {
+        const ssize_t n = ::write(s.input, bytes.data(), bytes.size());
+        if (n > 0) {
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+        } else if (n < 0 && errno == EAGAIN) {
+            const auto left = std::chrono::duration_cast<milliseconds>(end - std::chrono::steady_clock::now());
+            if (left <= 0ms) {
+                error = ETIMEDOUT;
+                break;
+            }
+            pollfd p{s.input, POLLOUT, 0};
+            ::poll(&p, 1, static_cast<int>(left.count()));
+        } else if (n < 0 && errno != EINTR) {
+            error = errno;
+        }
+    }
+    if (error == EPIPE) {
+        const timespec now{};
+        ::sigtimedwait(&pipe_signal, nullptr, &now);
+    }
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
+    if (error != 0)
+        throw Failure(fmt::format("{} did not read its stdin ({}): {}", s.label,
+                                  error == ETIMEDOUT ? "it stayed full" : error_text(error), last_lines()));
+}
+
+void Program::close_input() {
+    if (state_->input < 0) return;
+    log(fmt::format("closing {} stdin", state_->label));
+    close_fd(state_->input);
 }
 
 void Program::send_signal(int signal) {

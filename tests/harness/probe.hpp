@@ -154,6 +154,10 @@ class Program {
         std::size_t output_cap = 64 * 1024;
         // Written to stdin, then closed (else stdin is /dev/null).
         std::optional<std::string> stdin_data;
+        // Its stdin is a pipe the test writes to as it goes (write_input, close_input), e.g. to
+        // tell a driver to open a gate once the test has looked at its threads. Not with
+        // stdin_data.
+        bool interactive_stdin = false;
         // Faults the program will meet (see Faults and docs/fault-injection.md).
         std::optional<Faults> faults{};
         // Extra environment variables for the program, each "NAME=value" (replacing any of the
@@ -203,6 +207,13 @@ class Program {
     bool wait_stopped(milliseconds deadline = step_deadline());
     // Lets a stopped program go on (SIGCONT).
     void resume();
+
+    // With Options::interactive_stdin: writes `bytes` to its stdin (the transcript shows them),
+    // waiting up to `deadline` while the pipe is full. Throws Failure if the program no longer
+    // reads its stdin (it closed it or ended), or without interactive_stdin.
+    void write_input(std::string_view bytes, milliseconds deadline = step_deadline());
+    // Closes its stdin: the program reads end of file. Does nothing the second time.
+    void close_input();
 
     // The program's status if it has ended, without waiting.
     std::optional<ExitStatus> status();

@@ -174,7 +174,10 @@ struct Recipe {
     std::string compiler;
     std::vector<std::string> flags, include, test_objects, main_objects, test_libraries,
         program_libraries;
-    std::string tests_binary;  // server and client lessons: the tests, built once
+    // What a unit lesson's driver adds to the student's code: its objects, and its flags for the
+    // compile and the link (ThreadSanitizer for the thread lessons).
+    std::vector<std::string> program_objects, program_flags;
+    std::string tests_binary;  // server, client and driver lessons: the tests, built once
     std::string harness_include, lesson_include;  // for the teacher's extra tests
     std::vector<std::string> reference_objects;    // unit lessons: the reference solution's objects
     std::string reference_program;                 // server and client lessons
@@ -191,11 +194,19 @@ Recipe load_recipe(const fs::path& file) {
     r.main_objects = j.at("main_objects").get<std::vector<std::string>>();
     r.test_libraries = j.at("test_libraries").get<std::vector<std::string>>();
     r.program_libraries = j.at("program_libraries").get<std::vector<std::string>>();
+    // Lists that CMake may write as [""].
+    const auto list = [&](const char* key) {
+        std::vector<std::string> items;
+        for (const std::string& item : j.value(key, std::vector<std::string>{}))
+            if (!item.empty()) items.push_back(item);
+        return items;
+    };
+    r.program_objects = list("program_objects");
+    r.program_flags = list("program_flags");
     r.tests_binary = j.at("tests_binary");
     r.harness_include = j.at("harness_include");
     r.lesson_include = j.at("lesson_include");
-    for (const std::string& o : j.at("reference_objects").get<std::vector<std::string>>())
-        if (!o.empty()) r.reference_objects.push_back(o);
+    r.reference_objects = list("reference_objects");
     r.reference_program = j.at("reference_program");
     r.preload_libraries = j.value("preload_libraries", std::vector<std::string>{});
     return r;
@@ -393,8 +404,8 @@ public:
             const Lesson& lesson = *plan.lesson;
             const fs::path scratch = scratch_of(student, lesson);
             add_path_name(names, scratch, "starter/" + lesson.slug);
-            add_path_name(names, scratch / (lesson.kind == "unit" ? "tests" : lesson.program),
-                          lesson.kind == "unit" ? "the tests" : "your program");
+            add_path_name(names, scratch / (lesson.in_process() ? "tests" : lesson.program),
+                          lesson.in_process() ? "the tests" : "your program");
             add_path_name(names, runs_of(student, lesson), "starter/" + lesson.slug);
             if (!plan.extra_dir.empty()) add_path_name(names, plan.extra_dir, "extra-tests/" + lesson.slug);
         }
@@ -476,7 +487,8 @@ private:
         // also holds the reference solutions' programs (a submission could run them instead).
         std::vector<fs::path> read_only{root_ / "support"};
         for (const auto* list :
-             {&r.test_objects, &r.main_objects, &r.test_libraries, &r.program_libraries, &r.preload_libraries})
+             {&r.test_objects, &r.main_objects, &r.test_libraries, &r.program_libraries, &r.program_objects,
+              &r.preload_libraries})
             for (const std::string& file : *list)
                 if (file.starts_with('/') && !file.starts_with("/usr/")) read_only.emplace_back(file);
         if (!r.tests_binary.empty()) read_only.emplace_back(r.tests_binary);
@@ -488,6 +500,7 @@ private:
             if (entry.path().extension() != ".cpp") continue;
             std::vector<std::string> argv{r.compiler};
             argv.insert(argv.end(), r.flags.begin(), r.flags.end());
+            argv.insert(argv.end(), r.program_flags.begin(), r.program_flags.end());
             argv.push_back("-I" + scratch.string());
             for (const std::string& dir : r.include) argv.push_back("-I" + dir);
             const std::string object = (scratch / entry.path().stem()).string() + ".o";
@@ -498,7 +511,7 @@ private:
             if (!c.ok()) return compile_error(grade, c);
             objects.push_back(object);
         }
-        const bool unit = lesson.kind == "unit";
+        const bool unit = lesson.in_process();
         const fs::path linked = scratch / (unit ? "tests" : lesson.program);
         std::vector<std::string> link{r.compiler};
         link.insert(link.end(), objects.begin(), objects.end());
@@ -508,6 +521,8 @@ private:
             link.insert(link.end(), r.main_objects.begin(), r.main_objects.end());
             link.insert(link.end(), r.test_libraries.begin(), r.test_libraries.end());
         } else {
+            link.insert(link.end(), r.program_objects.begin(), r.program_objects.end());
+            link.insert(link.end(), r.program_flags.begin(), r.program_flags.end());
             link.insert(link.end(), r.program_libraries.begin(), r.program_libraries.end());
         }
         link.insert(link.end(), {"-o", linked.string()});
@@ -742,9 +757,9 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
     }
     // Unit lessons: one executable with the reference's code; others: the extra tests on their own,
     // which start the program named by WORKBOOK_PROGRAM.
-    const fs::path binary = plan.extra_dir / (lesson.kind == "unit" ? "reference-tests" : "extra-tests");
+    const fs::path binary = plan.extra_dir / (lesson.in_process() ? "reference-tests" : "extra-tests");
     std::vector<std::string> link{r.compiler};
-    if (lesson.kind == "unit") link.insert(link.end(), r.reference_objects.begin(), r.reference_objects.end());
+    if (lesson.in_process()) link.insert(link.end(), r.reference_objects.begin(), r.reference_objects.end());
     link.insert(link.end(), plan.extra_objects.begin(), plan.extra_objects.end());
     link.insert(link.end(), r.main_objects.begin(), r.main_objects.end());
     link.insert(link.end(), r.test_libraries.begin(), r.test_libraries.end());
@@ -753,7 +768,7 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
     if (!linked.ok()) return fail("do not link", linked);
 
     const fs::path records = plan.extra_dir / "reference.jsonl";
-    if (lesson.kind != "unit") ::setenv("WORKBOOK_PROGRAM", r.reference_program.c_str(), 1);
+    if (!lesson.in_process()) ::setenv("WORKBOOK_PROGRAM", r.reference_program.c_str(), 1);
     const CommandResult run = run_command({binary.string(), "-r", "workbook", "--out", records.string()},
                                           std::chrono::seconds(lesson.timeout));
     ::unsetenv("WORKBOOK_PROGRAM");
@@ -767,7 +782,7 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
             std::cerr << fmt::format("grade: warning: the extra test \"{}\" of {} fails on the reference "
                                      "solution\n", c.name, lesson.slug);
         const bool hidden = std::find(c.tags.begin(), c.tags.end(), "hidden") != c.tags.end();
-        plan.cases.push_back({c.name, c.points, hidden, lesson.kind == "unit" ? "" : binary.string()});
+        plan.cases.push_back({c.name, c.points, hidden, lesson.in_process() ? "" : binary.string()});
     }
     if (cases.empty()) return fail("did not run", run);
     return true;

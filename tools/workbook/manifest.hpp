@@ -13,13 +13,18 @@ struct Lesson {
     std::string slug;   // "02-first-server": the folder name in lessons/, starter/, solutions/, tests/
     std::string title;  // "Your first server: accept one client, read one message"
     std::string kind;   // "unit", "server" or "client"
-    std::string program;  // the executable's name for server and client lessons
+    // The executable's name: a server's or client's, or a unit lesson's driver (the student's code
+    // and the workbook's main() that calls it, run by the tests as a process of its own).
+    std::string program;
     std::vector<std::string> files;  // what the student edits, relative to starter/<slug>/
     std::vector<std::string> hints;  // ordered, each more specific than the last
     std::vector<std::string> sanitizers;  // "asan", "tsan"
     int points = 0;
     int timeout = 60;  // seconds for the whole test run of this lesson
 
+    // A unit lesson with no driver: its tests are linked with the student's code (the old way;
+    // a submission can then write its own verdict, so the grader says so).
+    bool in_process() const { return kind == "unit" && program.empty(); }
     // The number in front of the slug, as written: "02".
     std::string number() const;
     // Targets and paths the build gives this lesson (see cmake/Workbook.cmake).
