@@ -1,6 +1,9 @@
 // How a run ends: exit codes, signals, and every limit, each against a program that hits it.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <string>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,6 +106,19 @@ TEST_CASE("a memory hog (1 GiB in a 256 MiB limit) is stopped: memory") {
         MESSAGE("no memory cgroup here: RLIMIT_AS makes the allocation fail instead");
         CHECK(r.outcome() != "ok");
     }
+}
+
+TEST_CASE("--no-address-space-limit: without isolation the memory limit is dropped, not made RLIMIT_AS") {
+    // What a ThreadSanitizer program needs where no cgroup limits memory: it reserves terabytes of
+    // address space at start, and dies under RLIMIT_AS.
+    Workspace w;
+    const Result r = run_checked(w, {"--isolation", "none", "--unsafe", "--memory", "64", "--no-address-space-limit"},
+                                 {fixture("memory_hog"), "128"});
+    INFO(r.describe());
+    const auto& enforced = r.report["limits_enforced"];
+    CHECK(std::none_of(enforced.begin(), enforced.end(),
+                       [](const auto& limit) { return limit.template get<std::string>().starts_with("memory"); }));
+    CHECK(r.outcome() == "ok");  // 128 MiB in a 64 MiB "limit" nobody enforces
 }
 
 TEST_CASE("a fork bomb is contained by the process limit, reported, and leaves nothing") {

@@ -78,6 +78,9 @@ Parsed parse_options(int argc, char** argv) {
     app.add_option("--wall", o.wall_seconds, "wall-clock limit in seconds")->check(seconds);
     app.add_option("--cpu", o.cpu_seconds, "CPU-time limit in seconds")->check(seconds);
     app.add_option("--memory", o.memory_mib, "memory limit in MiB")->check(mebibytes);
+    app.add_flag("--no-address-space-limit", o.no_address_space_limit,
+                 "where no cgroup can limit memory, do not fall back on RLIMIT_AS (ThreadSanitizer "
+                 "programs cannot start under it): memory is then not limited");
     app.add_option("--pids", o.pids, "processes + threads")->check(count);
     app.add_option("--files", o.files, "open descriptors (RLIMIT_NOFILE)")->check(count);
     app.add_option("--fsize", o.fsize_mib, "largest file in MiB; also the size of /tmp")

@@ -31,6 +31,9 @@ struct Options {
     double wall_seconds = 10;
     std::optional<double> cpu_seconds;
     std::optional<std::uint64_t> memory_mib;
+    // Where no cgroup can limit memory: leave it unlimited instead of limiting the address space
+    // (RLIMIT_AS), which a ThreadSanitizer program cannot start under (it reserves terabytes).
+    bool no_address_space_limit = false;
     std::optional<std::uint64_t> pids;
     std::optional<std::uint64_t> files;
     std::optional<std::uint64_t> fsize_mib;

@@ -158,7 +158,7 @@ std::vector<ResourceLimit> choose_rlimits(const Options& o, Mode mode, const Run
     if (o.memory_mib) {
         if (cgroups && cgroups->memory().active()) {
             enforced.push_back("memory:" + cgroup_label(cgroups->memory()));
-        } else {
+        } else if (!o.no_address_space_limit) {
             const rlim_t bytes = *o.memory_mib * mib;
             limits.push_back({RLIMIT_AS, bytes, bytes});
             enforced.push_back("memory:rlimit-as");

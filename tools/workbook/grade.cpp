@@ -233,6 +233,9 @@ struct Limits {
     double wall = 20;
     double cpu = 20;
     int memory_mib = 1024;
+    // Without cgroups the sandbox falls back on RLIMIT_AS, which ThreadSanitizer programs cannot
+    // start under: for the thread lessons memory is then not limited (the report says so).
+    bool address_space_limit = true;
     int pids = 256;
     int files = 1024;
     int fsize_mib = 64;
@@ -271,6 +274,7 @@ public:
                                      "--stderr", (run_dir / "stderr").string(),
                                      "--report", (run_dir / "report.json").string()};
         if (with_records) cmd.insert(cmd.end(), {"--records", (run_dir / "records.jsonl").string()});
+        if (!limits.address_space_limit) cmd.push_back("--no-address-space-limit");
         if (unsafe_) cmd.insert(cmd.end(), {"--isolation", "none", "--unsafe"});
         for (const fs::path& p : read_only) cmd.insert(cmd.end(), {"--ro", p.string()});
         for (const std::string& e : env) cmd.insert(cmd.end(), {"--env", e});
@@ -545,6 +549,8 @@ private:
         Limits limits;
         limits.wall = std::min(lesson.timeout, case_timeout_);
         limits.cpu = limits.wall;
+        limits.address_space_limit = std::find(lesson.sanitizers.begin(), lesson.sanitizers.end(), "tsan") ==
+                                     lesson.sanitizers.end();
         int n = 0;
         for (const CaseSpec& spec : plan.cases) {
             const std::string binary = spec.binary.empty() ? tests : spec.binary;
