@@ -34,6 +34,7 @@ from pathlib import Path
 
 FIELDS = {"name", "mistake", "file", "replace", "loses"}
 CORRECT_FIELDS = {"name", "about", "file", "replace"}
+# Optional in a mutant: "message", words each lost case's failure must show (e.g. "data race").
 
 
 def parse_args():
@@ -164,6 +165,13 @@ def verdict(student, lesson, mutant, why, graded, reference_ok):
             (problems if t["status"] == "passed" else caught).append(
                 f"not caught by \"{t['name']}\" (it passed)" if t["status"] == "passed"
                 else t["name"] + ("" if t["status"] == "failed" else f" ({t['status']})"))
+    # "message": words the failure of every case it loses must show (a racy variant's
+    # "data race"): the mistake is caught for the right reason, and the student is told so.
+    if mutant.get("message"):
+        for t in l["tests"]:
+            if any(t["name"].startswith(p) for p in mutant["loses"]) and t["status"] != "passed" \
+                    and mutant["message"] not in t.get("message", ""):
+                problems.append(f"\"{t['name']}\" failed without saying \"{mutant['message']}\"")
     if problems:
         return False, (f"✗ {where}: " + "; ".join(problems) + "; it lost "
                        + ", ".join(f"\"{t['name']}\"" for t in lost) + f" — {mutant['mistake']}")
