@@ -3,7 +3,8 @@
 //   - every solution passes its tests (warnings are errors) and its [pts=N] tags add up;
 //   - every starter compiles cleanly and fails its tests with a message that points at a TODO;
 //   - the harness's self-tests and the interoperability tests with the seed's Python pass;
-//   - the solutions pass again under ASan+UBSan, and the thread lessons under TSan;
+//   - the thread lessons' programs are built with TSan (so the solutions passed under it), and
+//     the solutions pass again under ASan+UBSan;
 //   - a simulated student sees 0/N, fixes lesson 1, and sees 1/N with lesson 2 next.
 // Its last line is the count: "N passed, M failed".
 #pragma once
