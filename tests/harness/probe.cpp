@@ -30,6 +30,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -995,6 +996,11 @@ Environment program_environment(const std::filesystem::path& program,
                              : 65536;
         for (int fd = 3; fd < last; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
+    // Without address-space randomisation: ThreadSanitizer (GCC 12's) dies at start with
+    // "unexpected memory mapping" on kernels that randomise more bits than it expects (6.6 and
+    // later with vm.mmap_rnd_bits=32), and addresses the same from run to run help replay a
+    // failure. Where personality() is refused (some container profiles), the program runs as it is.
+    ::personality(PER_LINUX | ADDR_NO_RANDOMIZE);
     ::execve(argv[0], argv, envp);
     fail();
     ::_exit(127);  // not reached
