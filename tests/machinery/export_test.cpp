@@ -138,14 +138,16 @@ TEST_CASE("leak check: what the starter publishes is no secret, what it does not
 TEST_CASE("the student edition takes what a student needs and nothing that derives from solutions/") {
     for (const char* in : {"README.md", "workbook", "CMakeLists.txt", "lessons/manifest.json",
                            "lessons/02-first-server/server.py", "starter/01-bytes/utf8.cpp",
-                           "tests/01-bytes/utf8_test.cpp", "tests/harness/probe.hpp", "support/workbook/args.cpp",
+                           "tests/01-bytes/utf8_test.cpp", "tests/04-threads/driver/driver.cpp",
+                           "tests/harness/probe.hpp", "tests/harness/sanitizer.cpp", "support/workbook/args.cpp",
                            "tools/workbook/main.cpp", "cmake/Workbook.cmake", "docs/setup.md"})
         CHECK_MESSAGE(in_student_edition(in), in);
     for (const char* out : {"solutions/01-bytes/utf8.cpp", "tests/02-first-server/mutants.json",
                             "tests/02-first-server/mutants/off-by-one.cpp", "tests/grading/hostile/x/server.cpp",
                             "tests/grading/extra/01-bytes/teacher_test.cpp", "tools/gradescope/setup.sh",
                             "tools/sandbox/main.cpp", "docs/teachers.md", "bench/common.sh", ".ci/run",
-                            "tests/01-bytes/data.json", "tests/machinery/workbook_test.cpp", "notes.txt"})
+                            "tests/01-bytes/data.json", "tests/machinery/workbook_test.cpp", "notes.txt",
+                            "tests/04-threads/driver/notes.txt", "tests/05-locks/mutants.json"})
         CHECK_FALSE_MESSAGE(in_student_edition(out), out);
     for (const EditionEntry& entry : student_edition_files) CHECK_MESSAGE(!entry.why.empty(), entry.pattern);
 }

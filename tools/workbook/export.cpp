@@ -32,6 +32,8 @@ const std::vector<EditionEntry> student_edition_files = {
     {"starter/", "what the student edits"},
     {"tests/[0-9][0-9]-*/*.cpp", "the lessons' tests: what grades the student, and a second specification"},
     {"tests/[0-9][0-9]-*/*.hpp", "helpers of the lessons' tests"},
+    {"tests/[0-9][0-9]-*/driver/*.cpp", "unit lessons' drivers: the main() built with the student's code that the tests run"},
+    {"tests/[0-9][0-9]-*/driver/*.hpp", "helpers of the unit lessons' drivers"},
     {"tests/harness/", "the probe harness the lessons' tests are built with (not its self-tests: below)"},
     {"support/", "code the students' programs link and do not edit (option parsing)"},
     {"tools/workbook/", "the runner ./workbook builds (its teachers' commands refuse to run in this edition)"},
