@@ -63,7 +63,7 @@ std::string threads_of(const probe::Program& program, int& waiting, int& running
         if (futex) ++waiting;
         if (state == 'R') ++running;
         out += "  thread '" + name + "': " +
-               (futex          ? "asleep in futex(), waiting for a lock"
+               (futex ? "asleep in futex(): waiting for a lock, a join or a condition variable"
                 : state == 'R' ? "running"
                                : "state " + std::string(1, state) + " in " + wchan) +
                "\n";
@@ -71,29 +71,35 @@ std::string threads_of(const probe::Program& program, int& waiting, int& running
     return out;
 }
 
-// Waits for the driver to end. If it is still running at the deadline, fails with `stuck` (what
-// that means for this scenario, or a function of the driver that says it) and what its threads
-// are doing; the driver is then killed.
-void finish(probe::Program& driver, const std::function<std::string()>& stuck) {
+// What the threads of a driver that did not finish were doing.
+struct Stuck {
+    int waiting = 0;  // asleep in futex(): a lock (or a join, a condition variable)
+    int running = 0;  // on a CPU
+};
+
+// Waits for the driver to end. If it is still running at the deadline, fails with what
+// `stuck(threads)` says that means for this scenario, then what each thread is doing; the driver
+// is then killed.
+void finish(probe::Program& driver, const std::function<std::string(const Stuck&)>& stuck) {
     try {
         driver.wait_exit(probe::scaled(3s));
         return;
     } catch (const probe::Failure&) {
     }
-    int waiting = 0, running = 0;
-    const std::string threads = threads_of(driver, waiting, running);
-    std::string why =
-        running > 0 && waiting == 0
-            ? "a thread is still running: a loop that never ends? (std::scoped_lock "
-              "given the same mutex twice loops for ever)"
+    Stuck threads;
+    const std::string listing = threads_of(driver, threads.waiting, threads.running);
+    const std::string why =
+        threads.running > 0 && threads.waiting == 0
+            ? "a thread is still running: a loop that never ends? (std::scoped_lock given the same "
+              "mutex twice loops for ever)"
             : "threads are asleep waiting for locks that nobody will unlock (a deadlock)";
-    FAIL(stuck() << "\nThe driver had not finished after 3 s; " << why << ":\n"
-                 << threads << "The last lines it printed:\n"
-                 << driver.last_lines(5));
+    FAIL(stuck(threads) << "\nThe driver had not finished after 3 s; " << why << ":\n"
+                        << listing << "The last lines it printed:\n"
+                        << driver.last_lines(5));
 }
 
 void finish(probe::Program& driver, const std::string& stuck) {
-    finish(driver, [&] { return stuck; });
+    finish(driver, [&](const Stuck&) { return stuck; });
 }
 
 // After the driver ended: your code threw nothing, no sanitizer report, then exit status 0.
@@ -141,7 +147,7 @@ class Replies {
 Replies run_script(const std::string& script) {
     probe::log("script:\n" + script);
     auto driver = start_driver({"script"}, script);
-    finish(driver, [&] {
+    finish(driver, [&](const Stuck&) {
         // The first call of the script without its "CALL -> RESULT" line.
         const std::vector<std::string> out = driver.out_lines();
         std::size_t cursor = 0;
@@ -451,11 +457,15 @@ TEST_CASE("bank: transfers in opposite directions never deadlock", "[pts=3]") {
     // first to hold one lock waits until the other holds one too (or waits for the first's). Then
     // 100 more each way, in two threads.
     auto driver = start_driver({"opposite", "100"});
-    finish(driver,
-           "deadlock: these two transfers waited for each other: transfer(0, 1, 1) held account "
-           "0's mutex and waited for account 1's, while transfer(1, 0, 1) held account 1's and "
-           "waited for account 0's. Lock both at once with std::scoped_lock(a, b), or always lock "
-           "the account with the smaller number first");
+    // Deadlocked: both transfer threads, and the main thread that joins them, asleep in futex().
+    finish(driver, [](const Stuck& threads) {
+        if (threads.waiting < 3) return std::string("the transfers never returned");
+        return std::string(
+            "deadlock: these two transfers waited for each other: transfer(0, 1, 1) held account "
+            "0's mutex and waited for account 1's, while transfer(1, 0, 1) held account 1's and "
+            "waited for account 0's. Lock both at once with std::scoped_lock(a, b), or always "
+            "lock the account with the smaller number first");
+    });
     INFO(
         "ThreadSanitizer's lock-order-inversion means the same deadlock, seen before it "
         "happened: two mutexes taken in one order here and in the other order there");
