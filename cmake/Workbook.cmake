@@ -92,6 +92,8 @@ function(workbook_add_lesson lesson tree_dir)
         endif()
         add_library(${slug}-driver-objects OBJECT ${driver})
         target_include_directories(${slug}-driver-objects PRIVATE "${code_dir}")
+        # The tests may include the lesson's headers (the contract), never its code.
+        target_include_directories(${slug}-test-objects PRIVATE "${code_dir}")
         target_link_libraries(${slug}-driver-objects PUBLIC CLI11::CLI11 fmt::fmt Threads::Threads)
         add_executable(${slug}-program ${code})
         target_include_directories(${slug}-program PRIVATE "${code_dir}")
