@@ -576,7 +576,7 @@ TEST_CASE("count_in_threads: results in the order of the chunks, whatever order 
     CHECK(fact(driver, "results") == expected);
 }
 
-TEST_CASE("count_in_threads: an exception is rethrown once every thread has ended, lowest chunk's",
+TEST_CASE("count_in_threads: once every thread has ended, rethrows the lowest chunk's exception",
           "[pts=2]") {
     auto rng = seeded_generator();
     const std::size_t n = 4;
