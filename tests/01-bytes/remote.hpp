@@ -18,18 +18,21 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -41,6 +44,7 @@
 
 #include "probe.hpp"
 #include "utf8.hpp"
+#include "wire.hpp"
 
 extern char** environ;
 
@@ -87,132 +91,11 @@ class Batch {
     std::map<std::size_t, std::exception_ptr> errors_;
 };
 
-// ---- hex, both ways -------------------------------------------------------------------------------
-
 namespace detail {
 
-inline constexpr char hex_digits[] = "0123456789abcdef";
-
-inline void put_hex(std::string& out, std::string_view bytes) {
-    const std::size_t at = out.size();
-    out.resize(at + 2 * bytes.size());
-    char* p = out.data() + at;
-    for (const char c : bytes) {
-        const auto b = static_cast<unsigned char>(c);
-        *p++ = hex_digits[b >> 4];
-        *p++ = hex_digits[b & 0x0F];
-    }
-}
-
-inline void put_code_point(std::string& out, char32_t cp) {
-    char text[16];
-    char* end = text + sizeof text;
-    char* p = end;
-    auto value = static_cast<unsigned long>(cp);
-    do {
-        *--p = hex_digits[value & 0x0F];
-        value >>= 4;
-    } while (value != 0);
-    out.append(p, end);
-}
-
-inline void put_code_points(std::string& out, std::u32string_view code_points) {
-    for (std::size_t i = 0; i < code_points.size(); ++i) {
-        if (i > 0) out += ' ';
-        put_code_point(out, code_points[i]);
-    }
-}
-
-// An answer the tests cannot read (a driver's answers are never like this; code that writes to the
-// driver's descriptors can make them so).
-struct Unreadable {
-    std::string why;
-};
-
-// The value of each lowercase hex digit, -1 for any other byte.
-inline constexpr auto hex_values = [] {
-    std::array<signed char, 256> values{};
-    values.fill(-1);
-    for (int d = 0; d < 16; ++d) values[static_cast<unsigned char>(hex_digits[d])] = static_cast<signed char>(d);
-    return values;
-}();
-
-inline void parse_bytes_into(std::string& out, std::string_view text) {
-    if (text.size() % 2 != 0) throw Unreadable{"an odd number of hex digits"};
-    const std::size_t at = out.size();
-    out.resize(at + text.size() / 2);
-    char* p = out.data() + at;
-    const char* t = text.data();
-    for (std::size_t i = 0; i < text.size(); i += 2) {
-        const int high = hex_values[static_cast<unsigned char>(t[i])];
-        const int low = hex_values[static_cast<unsigned char>(t[i + 1])];
-        if ((high | low) < 0) throw Unreadable{"not a lowercase hex digit"};
-        *p++ = static_cast<char>(high * 16 + low);
-    }
-}
-
-inline void parse_code_points_into(std::u32string& out, std::string_view text) {
-    const char* t = text.data();
-    const std::size_t size = text.size();
-    for (std::size_t i = 0; i < size;) {
-        unsigned long value = 0;
-        std::size_t k = i;
-        for (; k < size && t[k] != ' '; ++k) {
-            const int digit = hex_values[static_cast<unsigned char>(t[k])];
-            if (digit < 0 || k - i == 8) throw Unreadable{"a code point is 1 to 8 lowercase hex digits"};
-            value = value * 16 + static_cast<unsigned long>(digit);
-        }
-        if (k == i || k + 1 == size) throw Unreadable{"one space between two code points"};
-        out += static_cast<char32_t>(value);
-        i = k + 1;
-    }
-}
-
-inline std::string parse_bytes(std::string_view text) {
-    std::string out;
-    parse_bytes_into(out, text);
-    return out;
-}
-
-inline std::u32string parse_code_points(std::string_view text) {
-    std::u32string out;
-    out.reserve(text.size() / 2 + 1);
-    parse_code_points_into(out, text);
-    return out;
-}
-
-inline std::size_t parse_count(std::string_view text) {
-    if (text.empty() || text.size() > 19) throw Unreadable{"not a count"};
-    std::size_t value = 0;
-    for (const char c : text) {
-        if (c < '0' || c > '9') throw Unreadable{"not a count"};
-        value = value * 10 + static_cast<std::size_t>(c - '0');
-    }
-    return value;
-}
-
-// "U+00E9 U+20AC" for messages ("(no code points)" for none).
-inline std::string code_point_names(std::u32string_view code_points) {
-    if (code_points.empty()) return "(no code points)";
-    std::string out;
-    for (const char32_t cp : code_points) {
-        char name[16];
-        std::snprintf(name, sizeof name, "U+%04lX", static_cast<unsigned long>(cp));
-        if (!out.empty()) out += ' ';
-        out += name;
-    }
-    return out;
-}
-
-inline std::string bytes_names(std::string_view data) {
-    if (data.empty()) return "(no bytes)";
-    std::string out;
-    for (const char c : data) {
-        if (!out.empty()) out += ' ';
-        put_hex(out, std::string_view(&c, 1));
-    }
-    return out;
-}
+using wire::Malformed;
+using wire::parse_bytes;
+using wire::parse_count;
 
 // ---- the driver -------------------------------------------------------------------------------------
 
@@ -232,7 +115,8 @@ inline std::string seconds_text(std::chrono::milliseconds ms) {
 // your code printed).
 class Driver {
   public:
-    explicit Driver(std::string test_case) : test_case_(std::move(test_case)) { start(); }
+    // `large`: the test case moves megabytes (huge pages for the driver's heap, see start()).
+    Driver(std::string test_case, bool large) : test_case_(std::move(test_case)) { start(large); }
     ~Driver() { stop(); }
     Driver(const Driver&) = delete;
     Driver& operator=(const Driver&) = delete;
@@ -282,7 +166,7 @@ class Driver {
                 const std::string_view line = std::string_view(pending_).substr(taken, newline - taken);
                 try {
                     on_line(line);
-                } catch (const Unreadable& bad) {
+                } catch (const Malformed& bad) {
                     const std::string shown(line.substr(0, 200));
                     fail("the driver's answer while running " + call + " could not be read (" + bad.why + "): \"" +
                          probe::escape(shown) +
@@ -376,12 +260,27 @@ class Driver {
 
   private:
     static constexpr std::size_t output_limit = 4 * 1024 * 1024;  // more is a flood: stopped
-    static constexpr std::size_t output_logged = 64 * 1024;       // in the transcript, at most
+    static constexpr std::size_t output_logged = 8 * 1024;        // in the transcript, at most
 
-    void start() {
+    void start(bool large) {
         const std::filesystem::path path = probe::program_under_test();
         std::string program = path.string();
         char* argv[] = {program.data(), nullptr};
+        // The tests' environment; for a test case that moves megabytes, transparent huge pages for
+        // the driver's heap too (see large_heap()).
+        std::vector<std::string> variables;
+        std::string tunables = "GLIBC_TUNABLES=glibc.malloc.hugetlb=1";
+        for (char** e = environ; *e != nullptr; ++e) {
+            const std::string_view variable(*e);
+            if (large && variable.starts_with("GLIBC_TUNABLES="))
+                tunables += ":" + std::string(variable.substr(15));
+            else
+                variables.emplace_back(variable);
+        }
+        if (large) variables.push_back(tunables);
+        std::vector<char*> envp;
+        for (std::string& variable : variables) envp.push_back(variable.data());
+        envp.push_back(nullptr);
         int in[2], answers[2], output[2], report[2];
         if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(answers, O_CLOEXEC) != 0 || ::pipe2(output, O_CLOEXEC) != 0 ||
             ::pipe2(report, O_CLOEXEC) != 0)
@@ -417,7 +316,7 @@ class Driver {
                                      : 65536;
                 for (int fd = 3; fd < last; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
             }
-            ::execve(argv[0], argv, environ);
+            ::execve(argv[0], argv, envp.data());
             failed();
         }
         const int error = pid < 0 ? errno : 0;
@@ -574,10 +473,35 @@ class Driver {
     std::vector<std::string> last_;  // the last lines of output, for messages
 };
 
+// Memory for requests and answers of megabytes. The batches allocate and free tens of megabytes,
+// plane after plane: malloc keeps it (rather than giving it back to the system and faulting it in
+// again each time), and it is faulted in as huge pages, 2 MiB at a time rather than 4 KiB: on some
+// virtual machines each page faulted in costs 15 µs, which made the round trip over every code
+// point cost a second more.
+inline void large_heap() {
+    static const bool done = [] {
+        ::mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+        ::mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+        constexpr std::size_t size = 48 * 1024 * 1024, huge = 2 * 1024 * 1024;
+        if (auto* heap = static_cast<char*>(std::malloc(size))) {
+            char* const start = heap + (huge - reinterpret_cast<std::uintptr_t>(heap) % huge) % huge;
+            const std::size_t length = (size - static_cast<std::size_t>(start - heap)) / huge * huge;
+            ::madvise(start, length, MADV_HUGEPAGE);
+            for (std::size_t at = 0; at < length; at += 4096) static_cast<volatile char*>(start)[at] = 0;
+            std::free(heap);
+        }
+        return true;
+    }();
+    static_cast<void>(done);
+}
+
 // The driver of the running test case: started at its first call, started again if it ended; the
-// driver of the test case before is stopped.
-inline Driver& driver() {
+// driver of the test case before is stopped. `request_size`: the size of the request about to be
+// sent; from 256 KiB on, memory is prepared for megabytes (large_heap()).
+inline Driver& driver(std::size_t request_size) {
     static std::unique_ptr<Driver> current;
+    const bool large = request_size >= 256 * 1024;
+    if (large) large_heap();
     std::string test_case;
     try {
         test_case = Catch::getResultCapture().getCurrentTestName();
@@ -585,7 +509,7 @@ inline Driver& driver() {
     }
     if (!current || current->ended() || current->test_case() != test_case) {
         current.reset();
-        current = std::make_unique<Driver>(test_case);
+        current = std::make_unique<Driver>(test_case, large);
     }
     return *current;
 }
@@ -600,12 +524,12 @@ inline std::optional<std::string_view> read_answer(std::string_view line, const 
         std::size_t i = 0;
         for (std::size_t k = 0; k + 1 < count; ++k) {
             const std::size_t space = line.find(' ', i);
-            if (space == std::string_view::npos) throw Unreadable{"too few fields"};
+            if (space == std::string_view::npos) throw Malformed{"too few fields"};
             parts.push_back(line.substr(i, space - i));
             i = space + 1;
         }
         parts.push_back(line.substr(i));
-        if (parts.back().find(' ') != std::string_view::npos) throw Unreadable{"too many fields"};
+        if (parts.back().find(' ') != std::string_view::npos) throw Malformed{"too many fields"};
         return parts;
     };
     if (line.starts_with("error ")) {
@@ -622,9 +546,9 @@ inline std::optional<std::string_view> read_answer(std::string_view line, const 
         error = std::make_exception_ptr(
             ReportedException("your " + function + " threw something that is not a std::exception"));
     } else if (line.starts_with("bad-request ")) {
-        throw Unreadable{"the driver could not read the request: " + parse_bytes(line.substr(12))};
+        throw Malformed{"the driver could not read the request: " + parse_bytes(line.substr(12))};
     } else {
-        throw Unreadable{"not an answer"};
+        throw Malformed{"not an answer"};
     }
     return std::nullopt;
 }
@@ -634,7 +558,7 @@ template <class Parse>
 auto call_one(const std::string& function, std::string request, Parse&& parse) {
     decltype(parse(std::string_view())) value{};
     std::exception_ptr error;
-    driver().exchange(std::move(request), 1, "your " + function, [&](std::string_view line) {
+    driver(request.size()).exchange(std::move(request), 1, "your " + function, [&](std::string_view line) {
         if (const auto ok = read_answer(line, function, error)) value = parse(*ok);
     });
     if (error) std::rethrow_exception(error);
@@ -671,12 +595,12 @@ Batch<Char> call_each(const std::string& function, const std::string& verb, std:
         batch.ends_.push_back(batch.data_.size());
     };
     try {
-        driver().exchange(std::move(request), count, "your " + function, on_line);
+        driver(request.size()).exchange(std::move(request), count, "your " + function, on_line);
     } catch (const Broken&) {
         for (std::size_t i = batch.size(); i < count; ++i) {
             std::string one = verb + " ";
             item(one, i);
-            driver().exchange(std::move(one), 1, "your " + function + "(" + name(i) + ")", on_line);
+            driver(one.size()).exchange(std::move(one), 1, "your " + function + "(" + name(i) + ")", on_line);
         }
         throw;  // each item answered on its own: say what happened the first time
     }
@@ -692,9 +616,13 @@ Batch<Char> call_each(const std::string& function, const std::string& verb, std:
 inline Batch<char> encode_each(std::u32string_view code_points) {
     return detail::call_each<char>(
         "encode_utf8", "encode", code_points.size(), 6 * code_points.size(), 4 * code_points.size(),
-        [&](std::string& out, std::size_t i) { detail::put_code_point(out, code_points[i]); },
-        [&](std::size_t i) { return detail::code_point_names(code_points.substr(i, 1)); },
-        detail::parse_bytes_into);
+        [&](std::string& out, std::size_t i) { wire::put_code_point(out, code_points[i]); },
+        [&](std::size_t i) {
+            char name[16];
+            std::snprintf(name, sizeof name, "U+%04lX", static_cast<unsigned long>(code_points[i]));
+            return std::string(name);
+        },
+        wire::parse_bytes_into);
 }
 
 // decode_utf8 of each byte string on its own, in one round trip with the driver.
@@ -702,8 +630,15 @@ inline Batch<char32_t> decode_each(const std::vector<std::string_view>& data) {
     std::size_t bytes = 0;
     for (const std::string_view item : data) bytes += item.size();
     return detail::call_each<char32_t>(
-        "decode_utf8", "decode", data.size(), 2 * bytes, bytes, [&](std::string& out, std::size_t i) { detail::put_hex(out, data[i]); },
-        [&](std::size_t i) { return "the bytes " + detail::bytes_names(data[i]); }, detail::parse_code_points_into);
+        "decode_utf8", "decode", data.size(), 2 * bytes, bytes, [&](std::string& out, std::size_t i) { wire::put_hex(out, data[i]); },
+        [&](std::size_t i) {
+            std::string name = "the bytes";
+            for (const char c : data[i]) {
+                name += ' ';
+                wire::put_hex(name, std::string_view(&c, 1));
+            }
+            return name;
+        }, wire::parse_code_points_into);
 }
 
 }  // namespace bytes::remote
@@ -716,28 +651,28 @@ inline std::string encode_utf8(std::u32string_view code_points) {
     std::string request;
     request.reserve(8 + 9 * code_points.size());
     request += "encode ";
-    remote::detail::put_code_points(request, code_points);
-    return remote::detail::call_one("encode_utf8", std::move(request), remote::detail::parse_bytes);
+    wire::put_code_points(request, code_points);
+    return remote::detail::call_one("encode_utf8", std::move(request), wire::parse_bytes);
 }
 
 inline std::u32string decode_utf8(std::string_view data) {
     std::string request;
     request.reserve(8 + 2 * data.size());
     request += "decode ";
-    remote::detail::put_hex(request, data);
-    return remote::detail::call_one("decode_utf8", std::move(request), remote::detail::parse_code_points);
+    wire::put_hex(request, data);
+    return remote::detail::call_one("decode_utf8", std::move(request), wire::parse_code_points);
 }
 
 inline std::size_t count_code_points(std::string_view data) {
     std::string request = "count ";
-    remote::detail::put_hex(request, data);
-    return remote::detail::call_one("count_code_points", std::move(request), remote::detail::parse_count);
+    wire::put_hex(request, data);
+    return remote::detail::call_one("count_code_points", std::move(request), wire::parse_count);
 }
 
 inline std::string hex_dump(std::string_view data) {
     std::string request = "hex ";
-    remote::detail::put_hex(request, data);
-    return remote::detail::call_one("hex_dump", std::move(request), remote::detail::parse_bytes);
+    wire::put_hex(request, data);
+    return remote::detail::call_one("hex_dump", std::move(request), wire::parse_bytes);
 }
 
 }  // namespace bytes
