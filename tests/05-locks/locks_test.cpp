@@ -197,7 +197,8 @@ long between(std::mt19937_64& rng, long low, long high) {
 // The facts of a `transfers` run.
 struct Outcome {
     std::vector<long> accepted;  // per thread
-    std::string auditor;         // the auditor's line, after "saw "
+    std::string auditor;         // the totals the auditor saw
+    long lowest = 0;             // the lowest balance the auditor saw
     std::string balances;
     long total = 0;
 };
@@ -214,6 +215,8 @@ Outcome run_transfers(const std::vector<long>& opening,
     for (const std::string& line : driver.out_lines()) {
         if (line.starts_with("thread ")) {
             outcome.accepted.push_back(std::stol(line.substr(line.find(", ") + 2)));
+        } else if (line.starts_with("auditor: lowest balance seen ")) {
+            outcome.lowest = std::stol(line.substr(29));
         } else if (line.starts_with("auditor: ")) {
             outcome.auditor = line.substr(line.find(" saw") + 4);
             if (!outcome.auditor.empty()) outcome.auditor.erase(0, 1);
@@ -425,6 +428,8 @@ TEST_CASE("bank: 6 threads transfer at once: exact balances, no money made or lo
         "an auditor called total() while the transfers ran: it must always see 50000, never a "
         "sum with a transfer half counted");
     CHECK(outcome.auditor == "50000");
+    INFO("it also read every balance() all along: none may ever be below 0");
+    CHECK(outcome.lowest >= 0);
 }
 
 TEST_CASE("bank: threads that compete for the same money never overdraw", "[pts=2]") {
@@ -450,6 +455,7 @@ TEST_CASE("bank: threads that compete for the same money never overdraw", "[pts=
     CHECK(outcome.balances == list(expected));
     CHECK(outcome.total == 100);
     CHECK(outcome.auditor == "100");
+    CHECK(outcome.lowest >= 0);
 }
 
 TEST_CASE("bank: transfers in opposite directions never deadlock", "[pts=3]") {

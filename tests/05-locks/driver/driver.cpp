@@ -5,6 +5,7 @@
 //   script            the commands on stdin, run one after the other in one thread (see below)
 //   counter T N       T threads call increment() N times each while another calls value()
 //   transfers         the threads on stdin transfer at once, while an auditor calls total()
+//                     and balance() of each account
 //   opposite R        transfer(0, 1, 1) and transfer(1, 0, 1) at once, made to meet halfway,
 //                     then R times each way in two threads
 //   disjoint          transfer(2, 3, 10) while transfer(0, 1, 10) holds its locks
@@ -252,6 +253,7 @@ int transfers() {
     std::latch start(static_cast<std::ptrdiff_t>(plans.size()) + (audit ? 1 : 0));
     std::atomic<bool> done{false};
     long audits = 0;
+    long lowest = 0;
     std::set<long> seen;
     std::thread auditor;
     if (audit) {
@@ -259,8 +261,11 @@ int transfers() {
             name_this_thread("auditor");
             start.arrive_and_wait();
             guarded([&] {
+                lowest = opening.empty() ? 0 : opening.front();
                 do {
                     seen.insert(bank.total());
+                    for (std::size_t i = 0; i < bank.size(); ++i)
+                        lowest = std::min(lowest, bank.balance(i));
                     ++audits;
                 } while (!done.load());
             });
@@ -294,6 +299,7 @@ int transfers() {
             std::cout << ' ' << *it;
         if (seen.size() > 10) std::cout << " and " << seen.size() - 10 << " more";
         std::cout << std::endl;
+        std::cout << "auditor: lowest balance seen " << lowest << std::endl;
     }
     std::cout << "balances -> " << list(balances_of(bank)) << std::endl;
     std::cout << "total -> " << bank.total() << std::endl;
