@@ -265,6 +265,17 @@ void check_names_seen(std::vector<std::string> seen, const std::vector<std::stri
     }
 }
 
+// The thread that started the others kept its name: each thread names itself.
+void check_caller_not_renamed(const probe::Program& driver, std::string_view after) {
+    const std::string before = from_hex(fact(driver, "caller's name before"));
+    const std::string now = from_hex(fact(driver, after));
+    INFO("the thread that started the others was named "
+         << show(before) << " and is now " << show(now)
+         << ": set_current_thread_name names the thread that calls it, so call it inside the new "
+            "thread, not before starting it");
+    CHECK(hex(now) == hex(before));
+}
+
 // The driver holds its threads at the gate: checks from outside that they are all there, named
 // `expected` (`naming` says how, for the messages), then lets them go and waits for the driver to
 // end.
@@ -381,6 +392,7 @@ TEST_CASE(
     check_held_threads(driver, expected,
                        "the new thread sets its own name first thing: "
                        "set_current_thread_name(name_), in the thread, before the target");
+    check_caller_not_renamed(driver, "caller's name after start()");
 
     for (std::size_t i = 0; i < names.size(); ++i) {
         const std::string key = "worker " + std::to_string(i);
@@ -542,6 +554,7 @@ TEST_CASE("count_in_threads: threads named chunk-0, chunk-1..., all ended when i
     check_held_threads(driver, expected,
                        "name each thread first thing: set_current_thread_name(\"chunk-\" + "
                        "std::to_string(i))");
+    check_caller_not_renamed(driver, "caller's name after");
 
     {
         INFO(

@@ -31,6 +31,7 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <map>
@@ -120,6 +121,14 @@ std::size_t thread_count_back_to(std::size_t baseline, milliseconds deadline) {
         count = thread_count();
     }
     return count;
+}
+
+// The OS name of the calling thread, read from /proc (not with your functions).
+std::string own_name() {
+    std::ifstream comm("/proc/thread-self/comm");
+    std::string name;
+    std::getline(comm, name);
+    return name;
 }
 
 // ---- Synchronisation of the driver's own, every wait with a deadline --------------------------
@@ -246,7 +255,10 @@ void worker_names(const std::vector<std::string>& names, milliseconds deadline) 
             gate.arrive_and_wait();
         });
     }
+    const std::string caller = own_name();
     for (workers::Worker& worker : team) worker.start();
+    say("caller's name before: {}", hex(caller));
+    say("caller's name after start(): {}", hex(own_name()));
     for (std::size_t i = 0; i < team.size(); ++i) {
         try {
             team[i].join();
@@ -396,6 +408,7 @@ void in_threads(const InThreads& options, milliseconds deadline) {
     const std::thread::id caller = std::this_thread::get_id();
     const std::size_t before = baseline_thread_count();
     say("threads before: {}", before);
+    const std::string caller_name = own_name();
     Gate gate(n, deadline, options.hold);
     std::mutex mutex;  // guards the four below
     std::vector<std::thread::id> threads(n);
@@ -446,6 +459,8 @@ void in_threads(const InThreads& options, milliseconds deadline) {
         say("rethrown: {}", e.what());
     }
     say("threads after: {}", thread_count_back_to(before, deadline));
+    say("caller's name before: {}", hex(caller_name));
+    say("caller's name after: {}", hex(own_name()));
     say("at once: {} of {}", gate.most_at_once(), n);
     if (strangers > 0)
         say("calls with a chunk that is not one of those given: {}", strangers.load());
