@@ -206,28 +206,28 @@ std::size_t number(const std::string& text) {
     return std::stoul(text);
 }
 
+// The message for threads that did not all run at once; `at_once` is the driver's "2 of 4".
+std::string not_at_once(const std::string& at_once) {
+    return "your threads did not run at the same time: only " + at_once +
+           " ran at once (the others waited " + std::to_string(gate_deadline().count()) +
+           " ms for them at the gate). Start every thread first, then join them all: a join() "
+           "inside the loop that starts them waits for each one before the next starts";
+}
+
 // The driver waits at its gate, all threads there: waits for its line "holding: N of N at once".
 // Fails, saying how many ran at once, if the gate gave up instead.
 void wait_until_holding(probe::Program& driver, std::size_t n) {
     const std::string line = driver.wait_for_line(
         [](std::string_view l) { return l.starts_with("holding: ") || l.starts_with("at once: "); },
         "the line saying that every thread waits at the gate");
-    if (line.starts_with("at once: ")) {
-        FAIL("your threads did not run at the same time: only "
-             << line.substr(9) << " ran at once (the others waited " << gate_deadline().count()
-             << " ms for them at the gate). Start every thread first, then join them all: a join() "
-                "inside the loop that starts them waits for each one before the next starts");
-    }
+    if (line.starts_with("at once: ")) FAIL(not_at_once(line.substr(9)));
     REQUIRE(line == "holding: " + std::to_string(n) + " of " + std::to_string(n) + " at once");
 }
 
 // "Your threads did not run at the same time" unless the fact "at once" is N of N.
 void check_all_at_once(const probe::Program& driver, std::size_t n) {
     const std::string at_once = fact(driver, "at once");
-    INFO("your threads did not run at the same time: only "
-         << at_once << " ran at once (the others waited " << gate_deadline().count()
-         << " ms for them at the gate). Start every thread first, then join them all: a join() "
-            "inside the loop that starts them waits for each one before the next starts");
+    INFO(not_at_once(at_once));
     CHECK(at_once == std::to_string(n) + " of " + std::to_string(n));
 }
 
