@@ -208,6 +208,7 @@ int counter(int threads, int times) {
                 if (now < last) ++down;
                 last = now;
                 ++reads;
+                std::this_thread::yield();  // let the incrementing threads have the CPU
             }
         });
     });
