@@ -69,6 +69,8 @@ def parse_args():
     p.add_argument("--only", default="", help="only these hostile submissions, comma-separated")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder even when every check passes")
     p.add_argument("--verbose", action="store_true", help="echo grade's output as it comes")
+    p.add_argument("--build", type=Path, default=None,
+                   help="grade's build folder (default: grade's own, build/grade)")
     p.add_argument("--unsafe", action="store_true",
                    help="grade with --unsafe (no isolation); the hostile submissions that only a sandbox "
                         "can contain are then left out")
@@ -350,6 +352,8 @@ def main():
            "--extra-tests", str(HERE / "extra")]
     if args.unsafe:
         cmd.append("--unsafe")
+    if args.build:  # an option of workbook-cli itself, before the command
+        cmd[4:4] = ["--build", str(args.build.resolve())]
     print(f"Grading {len(expected_students)} submissions in {tmp} ...", flush=True)
     status, lines, marks = run_grade(cmd, tmp / "grade-output.txt", args.timeout, args.verbose)
     total = marks["end"] - marks["start"]

@@ -1,15 +1,16 @@
 // Hostile submission for the grading self-test (tests/grading/selftest.py; tests/grading/README.md
-// lists the set): the reference solution of lesson 01 with hex_dump sabotaged. In a unit lesson the
-// student's functions run inside the test program, which the grader linked in the student's scratch
-// folder and runs again for every later test case. hex_dump tries every way to replace that program
-// with a shell script that writes a forged passing record for whatever test case it is asked for:
-// writing over it, chmod, renaming a new file over it, unlink then create, a hard link, renaming its
-// folder away, and all of it again after unmounting it in a namespace of its own; both by the path
-// /proc/self/exe names and as the file `tests` in its working folder. Then it returns a wrong
-// result, which says whether the program was replaced. Were it replaced, the grade of every later
-// test case (the second hex_dump test case among them) would come from the forgery. encode_utf8,
-// decode_utf8 and count_code_points are the reference's, so only the two hex_dump test cases may
-// lose points. selftest.py fills in the @...@ placeholders when it copies this file.
+// lists the set): the reference solution of lesson 01 with hex_dump sabotaged. The grader runs
+// every test case afresh: the test program, and the lesson's driver it starts (the student's code
+// with the workbook's main(), linked in the student's scratch folder). hex_dump tries every way to
+// replace either with a shell script that writes a forged passing record for whatever test case it
+// is asked for: writing over it, chmod, renaming a new file over it, unlink then create, a hard
+// link, renaming its folder away, and all of it again after unmounting it in a namespace of its
+// own; the driver by the path /proc/self/exe names, the test program by /proc/PPID/exe (its
+// parent) and as the file `tests` beside the driver. Then it returns a wrong result, which says
+// whether a program was replaced. Were one replaced, the grade of every later test case (the second
+// hex_dump test case among them) could come from the forgery. encode_utf8, decode_utf8 and
+// count_code_points are the reference's, so only the two hex_dump test cases may lose points.
+// selftest.py fills in the @...@ placeholders when it copies this file.
 //
 // selftest.py makes the submission's utf8.cpp from solutions/01-bytes/utf8.cpp: the includes
 // below are added to its own, and everything after count_code_points is replaced by the rest of
@@ -22,6 +23,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <string>
+#include <vector>
 // ---- after count_code_points ----
 
 namespace {
@@ -83,24 +86,36 @@ bool replace(const std::string& target) {
     return replaced;
 }
 
-bool attack() {
+// The program /proc/PID/exe names ("" if it cannot be read).
+std::string program_of(const std::string& pid) {
     char buffer[4096] = {};
-    const ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+    const ssize_t n = ::readlink(("/proc/" + pid + "/exe").c_str(), buffer, sizeof buffer - 1);
     std::string exe = n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
     constexpr std::string_view deleted = " (deleted)";
     if (exe.ends_with(deleted)) exe.resize(exe.size() - deleted.size());
-    char cwd[4096] = {};
-    const std::string here = ::getcwd(cwd, sizeof cwd) != nullptr ? std::string(cwd) : std::string(".");
+    report("read the program of " + pid, n > 0 ? 0 : -1);
+    return exe;
+}
+
+bool attack() {
+    std::vector<std::string> targets;
+    for (const std::string& exe : {program_of("self"), program_of(std::to_string(::getppid()))})
+        if (!exe.empty()) targets.push_back(exe);
+    const std::string driver = program_of("self");
+    // The test program, were it linked beside the driver (a unit lesson's tests used to be).
+    if (!driver.empty()) targets.push_back(driver.substr(0, driver.rfind('/') + 1) + "tests");
     bool replaced = false;
-    if (!exe.empty()) replaced |= replace(exe);
-    replaced |= replace(here + "/tests");
+    // Only what exists is attacked: creating a file named `tests` where there was none replaces
+    // nothing that runs.
+    for (const std::string& target : targets)
+        if (::access(target.c_str(), F_OK) == 0) replaced |= replace(target);
     // Again in a user and mount namespace of its own, where it may unmount what covers the program.
     const pid_t child = ::fork();
     if (child == 0) {
         bool done = false;
         if (report("unshare a user and mount namespace", ::unshare(CLONE_NEWUSER | CLONE_NEWNS))) {
-            for (const std::string& target : {exe, here + "/tests"}) {
-                if (target.empty()) continue;
+            for (const std::string& target : targets) {
+                if (::access(target.c_str(), F_OK) != 0) continue;
                 report("unmount " + target, ::umount2(target.c_str(), MNT_DETACH));
                 done |= replace(target);
             }
@@ -116,10 +131,10 @@ bool attack() {
 }  // namespace
 
 std::string hex_dump(std::string_view data) {
-    static const bool replaced = attack();  // once per test program: each test case runs its own
+    static const bool replaced = attack();  // once per driver: each test case starts its own
     static_cast<void>(data);
-    return replaced ? "the test program was replaced by a forgery"
-                    : "the test program could not be replaced";
+    return replaced ? "a program of the tests was replaced by a forgery"
+                    : "the test program could not be replaced, nor the driver";
 }
 
 }  // namespace bytes
