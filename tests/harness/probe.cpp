@@ -1000,7 +1000,7 @@ Environment program_environment(const std::filesystem::path& program,
     // "unexpected memory mapping" on kernels that randomise more bits than it expects (6.6 and
     // later with vm.mmap_rnd_bits=32), and addresses the same from run to run help replay a
     // failure. Where personality() is refused (some container profiles), the program runs as it is.
-    ::personality(PER_LINUX | ADDR_NO_RANDOMIZE);
+    ::personality(static_cast<unsigned long>(PER_LINUX) | ADDR_NO_RANDOMIZE);
     ::execve(argv[0], argv, envp);
     fail();
     ::_exit(127);  // not reached
