@@ -521,7 +521,7 @@ TEST_CASE("split_utf8: n pieces in order, cut only between characters, even more
 TEST_CASE("count_in_threads: each chunk in a thread of its own, all running at the same time",
           "[pts=3]") {
     auto rng = seeded_generator();
-    const std::size_t n = pick(rng, 3, 5);
+    const std::size_t n = pick(rng, 3, 4);
     auto driver = start_driver({"in-threads", "--sizes", joined(random_sizes(rng, n), ',')});
     finish(driver);
 
@@ -572,7 +572,7 @@ TEST_CASE("count_in_threads: threads named chunk-0, chunk-1..., all ended when i
 TEST_CASE("count_in_threads: results in the order of the chunks, whatever order the threads end in",
           "[pts=2]") {
     auto rng = seeded_generator();
-    const std::size_t n = pick(rng, 4, 5);
+    const std::size_t n = pick(rng, 3, 4);
     const std::vector<std::size_t> sizes = random_sizes(rng, n);
     const std::string list = joined(sizes, ',');
     const std::string expected = joined(sizes, ' ');
@@ -616,7 +616,7 @@ TEST_CASE("count_characters: counts the characters of a large text with several 
           "[pts=2]") {
     auto rng = seeded_generator();
     const std::string text = random_text(rng, pick(rng, 8'000, 12'000));
-    const std::size_t threads = pick(rng, 2, 5);
+    const std::size_t threads = pick(rng, 2, 4);
     probe::Program::Options options;
     options.stdin_data = text;
     probe::log("the text: " + std::to_string(text.size()) + " bytes, " +
