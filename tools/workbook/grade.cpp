@@ -28,15 +28,6 @@ using nlohmann::json;
 // Bump when the grading rules change, so that cached grades are recomputed.
 constexpr const char* grader_format = "1";
 
-std::string catch_test_spec(const std::string& name) {
-    std::string spec;
-    for (char c : name) {
-        if (std::string_view("\\,[]*~\"").find(c) != std::string_view::npos) spec += '\\';
-        spec += c;
-    }
-    return spec;
-}
-
 std::string relative_paths(std::string_view text, std::vector<PathName> names) {
     // The longest first, so that a folder inside another is matched as itself.
     std::sort(names.begin(), names.end(),
@@ -555,7 +546,7 @@ private:
         for (const CaseSpec& spec : plan.cases) {
             const std::string binary = spec.binary.empty() ? tests : spec.binary;
             const Confined run = sandbox_.run(scratch, runs / fmt::format("case-{}", ++n), run_read_only, limits,
-                                              env, {binary, catch_test_spec(spec.name), "-r", "workbook"}, true);
+                                              env, {binary, test_spec(spec.name), "-r", "workbook"}, true);
             TestGrade t{spec.name, 0, spec.points, "", "", spec.hidden};
             std::string unfinished;
             const auto records = parse_records(run.records, &unfinished);

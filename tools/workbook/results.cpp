@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 namespace workbook {
 namespace fs = std::filesystem;
@@ -66,34 +68,57 @@ std::string CommandResult::describe() const {
 }
 
 CommandResult run_command(const std::vector<std::string>& argv, std::chrono::seconds limit) {
-    CommandResult result;
-    const fs::path program = find_on_path(argv.at(0));
-    if (program.empty()) {
-        result.out = fmt::format("{}: command not found", argv[0]);
-        return result;
+    return run_commands({argv}, limit).front();
+}
+
+std::vector<CommandResult> run_commands(const std::vector<std::vector<std::string>>& commands,
+                                        std::chrono::seconds limit) {
+    std::vector<CommandResult> results(commands.size());
+    std::vector<std::unique_ptr<probe::Program>> children(commands.size());
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        const fs::path program = find_on_path(commands[i].at(0));
+        if (program.empty()) {
+            results[i].out = fmt::format("{}: command not found", commands[i][0]);
+            continue;
+        }
+        try {
+            probe::Program::Options options;
+            options.label = fs::path(commands[i][0]).filename().string();
+            options.output_cap = 4 * 1024 * 1024;
+            children[i] = std::make_unique<probe::Program>(
+                program, std::vector<std::string>{commands[i].begin() + 1, commands[i].end()}, options);
+            results[i].started = true;
+        } catch (const probe::Failure& e) {
+            results[i].out = e.what();
+        }
     }
-    try {
-        probe::Program::Options options;
-        options.label = fs::path(argv[0]).filename().string();
-        options.output_cap = 4 * 1024 * 1024;
-        probe::Program child(program, {argv.begin() + 1, argv.end()}, options);
-        result.started = true;
+    const auto end = std::chrono::steady_clock::now() + limit;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        if (!children[i]) continue;
         probe::ExitStatus status;
         try {
-            status = child.wait_exit(std::chrono::duration_cast<std::chrono::milliseconds>(limit));
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+            status = children[i]->wait_exit(std::max(left, std::chrono::milliseconds(1)));
         } catch (const probe::Failure&) {
-            result.timed_out = true;
-            status = child.stop();
+            results[i].timed_out = true;
+            status = children[i]->stop();
         }
-        result.signaled = status.signaled;
-        result.code = status.code;
-        result.signal = status.signal;
-        result.out = child.out();
-        result.err = child.err();
-    } catch (const probe::Failure& e) {
-        result.out = e.what();
+        results[i].signaled = status.signaled;
+        results[i].code = status.code;
+        results[i].signal = status.signal;
+        results[i].out = children[i]->out();
+        results[i].err = children[i]->err();
     }
-    return result;
+    return results;
+}
+
+std::string test_spec(const std::string& name) {
+    std::string spec;
+    for (char c : name) {
+        if (std::string_view("\\,[]*~\"").find(c) != std::string_view::npos) spec += '\\';
+        spec += c;
+    }
+    return spec;
 }
 
 std::size_t LessonResult::passed_cases() const {
@@ -213,18 +238,51 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
     for (const std::string& line : lines_of(listing.out))
         if (!line.empty()) ++result.expected_cases;
 
-    const fs::path records = b.build / "results" / (lesson.slug + ".jsonl");
-    fs::create_directories(records.parent_path());
-    fs::remove(records);
-    CommandResult run = run_command({tests.string(), "--reporter", "workbook", "--out", records.string()},
-                                    std::chrono::seconds(lesson.timeout));
-    std::ifstream in(records);
-    std::stringstream jsonl;
-    jsonl << in.rdbuf();
-    result.cases = parse_records(jsonl.str(), &result.unfinished);
+    // The test cases run in shards, one test program per core at once, each with every other case
+    // of the listing: most of a lesson's time is waiting (a deadline, a program starting under
+    // ThreadSanitizer), not computing. The tests are written to run in parallel (no fixed ports).
+    std::vector<std::string> names;
+    for (const std::string& line : lines_of(listing.out))
+        if (!line.empty()) names.push_back(line);
+    const std::size_t shards =
+        std::clamp<std::size_t>(std::min<std::size_t>(std::thread::hardware_concurrency(), 4), 1,
+                                std::max<std::size_t>(names.size(), 1));
+    std::vector<std::vector<std::string>> commands;
+    std::vector<fs::path> records;
+    fs::create_directories(b.build / "results");
+    for (std::size_t k = 0; k < shards; ++k) {
+        records.push_back(b.build / "results" / fmt::format("{}.{}.jsonl", lesson.slug, k));
+        fs::remove(records.back());
+        // One argument, the names joined by commas: Catch2 2.13 takes several arguments as
+        // conditions that must all hold (none would), a comma as "or".
+        std::vector<std::string> argv{tests.string(), "--reporter", "workbook", "--out", records.back().string()};
+        if (shards > 1) {
+            std::string spec;
+            for (std::size_t i = k; i < names.size(); i += shards) spec += (spec.empty() ? "" : ",") + test_spec(names[i]);
+            argv.push_back(spec);
+        }
+        commands.push_back(std::move(argv));
+    }
+    const std::vector<CommandResult> runs = run_commands(commands, std::chrono::seconds(lesson.timeout));
+    // The run that describes the whole: the first that went wrong, else the first.
+    const auto wrong = std::find_if(runs.begin(), runs.end(), [](const CommandResult& r) { return !r.ok(); });
+    CommandResult run = wrong != runs.end() ? *wrong : runs.front();
+    for (std::size_t k = 0; k < shards; ++k) {
+        std::ifstream in(records[k]);
+        std::stringstream jsonl;
+        jsonl << in.rdbuf();
+        std::string unfinished;
+        for (CaseResult& c : parse_records(jsonl.str(), &unfinished)) result.cases.push_back(std::move(c));
+        if (result.unfinished.empty()) result.unfinished = unfinished;
+    }
+    // In the order of the listing, as one run would have given them.
+    std::stable_sort(result.cases.begin(), result.cases.end(), [&](const CaseResult& x, const CaseResult& y) {
+        return std::find(names.begin(), names.end(), x.name) < std::find(names.begin(), names.end(), y.name);
+    });
     for (CaseResult& c : result.cases)
         for (CaseFailure& f : c.failures) f.file = fs::path(f.file).lexically_proximate(b.root).string();
-    result.output = run.out + run.err;
+    result.output.clear();
+    for (const CommandResult& r : runs) result.output += r.out + r.err;
     for (const CaseResult& c : result.cases)
         if (c.passed) result.points += c.points;
 

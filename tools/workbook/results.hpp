@@ -48,6 +48,13 @@ struct CommandResult {
 
 // Runs argv[0] (found on PATH if it has no '/'), capturing stdout and stderr, for at most `limit`.
 CommandResult run_command(const std::vector<std::string>& argv, std::chrono::seconds limit);
+// Runs the commands at the same time, all within `limit`; their results in the same order.
+std::vector<CommandResult> run_commands(const std::vector<std::vector<std::string>>& commands,
+                                        std::chrono::seconds limit);
+
+// A Catch2 test spec that selects the test case named `name` and nothing else (its special
+// characters escaped).
+std::string test_spec(const std::string& name);
 
 enum class Verdict {
     passed,
