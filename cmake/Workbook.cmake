@@ -5,7 +5,6 @@
 #                  a main() that calls the student's functions) -> bin/S/<program>, "driver"
 #                  S-tests  = the tests, which start the driver and judge what it prints: the
 #                  student's code never runs inside the process that writes the verdict
-#   unit, legacy   (no "program" in the manifest) S-tests = the tests linked with the student's code
 #   server, client S-program = the student's program (OUTPUT_NAME from "program") -> bin/S/<program>
 #                  S-tests  = the tests, which start bin/S/<program> and probe it -> bin/S/tests
 #   lesson-S       builds both; ctest runs S-tests as the test named S, labelled "lesson" and with
@@ -83,19 +82,36 @@ function(workbook_add_lesson lesson tree_dir)
     target_link_libraries(${slug}-tests PRIVATE ${slug}-test-objects workbook_catch_main)
 
     string(JSON program ERROR_VARIABLE no_program GET "${lesson}" program)
-    if(kind STREQUAL "unit" AND NOT no_program)
-        # The driver's objects on their own too, so that a grader links them with each student's code.
+    if(no_program)
+        message(FATAL_ERROR "lesson ${slug}: the manifest names no \"program\" (a unit lesson's is \"driver\")")
+    endif()
+    if(NOT kind MATCHES "^(unit|server|client)$")
+        message(FATAL_ERROR "lesson ${slug}: unknown kind '${kind}' (unit, server or client)")
+    endif()
+    if(kind STREQUAL "unit")
         file(GLOB driver CONFIGURE_DEPENDS "${test_dir}/driver/*.cpp")
         if(NOT driver)
             workbook_failing_test(${slug} "lesson ${slug}: the workbook has no driver in ${test_dir}/driver")
             return()
         endif()
+    endif()
+
+    add_executable(${slug}-program ${code})
+    set_target_properties(${slug}-program PROPERTIES
+        OUTPUT_NAME ${program} RUNTIME_OUTPUT_DIRECTORY "${out_dir}")
+    target_compile_definitions(${slug}-test-objects PRIVATE
+        WORKBOOK_PROGRAM="$<TARGET_FILE:${slug}-program>")
+    add_dependencies(${slug}-tests ${slug}-program)
+    add_custom_target(lesson-${slug})
+    add_dependencies(lesson-${slug} ${slug}-tests ${slug}-program)
+
+    if(kind STREQUAL "unit")
+        # The driver's objects on their own too, so that a grader links them with each student's code.
         add_library(${slug}-driver-objects OBJECT ${driver})
         target_include_directories(${slug}-driver-objects PRIVATE "${code_dir}")
         # The tests may include the lesson's headers (the contract), never its code.
         target_include_directories(${slug}-test-objects PRIVATE "${code_dir}")
         target_link_libraries(${slug}-driver-objects PUBLIC CLI11::CLI11 fmt::fmt Threads::Threads)
-        add_executable(${slug}-program ${code})
         target_include_directories(${slug}-program PRIVATE "${code_dir}")
         target_link_libraries(${slug}-program PRIVATE ${slug}-driver-objects)
         workbook_lesson_sanitizer(${slug} sanitize_flags)
@@ -112,34 +128,8 @@ function(workbook_add_lesson lesson tree_dir)
         if(contract)
             target_precompile_headers(${slug}-program PRIVATE ${contract})
         endif()
-        set_target_properties(${slug}-program PROPERTIES
-            OUTPUT_NAME ${program} RUNTIME_OUTPUT_DIRECTORY "${out_dir}")
-        target_compile_definitions(${slug}-test-objects PRIVATE
-            WORKBOOK_PROGRAM="$<TARGET_FILE:${slug}-program>")
-        add_dependencies(${slug}-tests ${slug}-program)
-        add_custom_target(lesson-${slug})
-        add_dependencies(lesson-${slug} ${slug}-tests ${slug}-program)
-        set(kind driver)
-    elseif(kind STREQUAL "unit")
-        add_library(${slug}-code OBJECT ${code})
-        target_include_directories(${slug}-code PUBLIC "${code_dir}")
-        target_include_directories(${slug}-test-objects PRIVATE "${code_dir}")
-        target_link_libraries(${slug}-tests PRIVATE ${slug}-code)
-        add_custom_target(lesson-${slug})
-        add_dependencies(lesson-${slug} ${slug}-tests)
-    elseif(kind STREQUAL "server" OR kind STREQUAL "client")
-        string(JSON program GET "${lesson}" program)
-        add_executable(${slug}-program ${code})
-        set_target_properties(${slug}-program PROPERTIES
-            OUTPUT_NAME ${program} RUNTIME_OUTPUT_DIRECTORY "${out_dir}")
-        target_link_libraries(${slug}-program PRIVATE workbook_support)
-        target_compile_definitions(${slug}-test-objects PRIVATE
-            WORKBOOK_PROGRAM="$<TARGET_FILE:${slug}-program>")
-        add_dependencies(${slug}-tests ${slug}-program)
-        add_custom_target(lesson-${slug})
-        add_dependencies(lesson-${slug} ${slug}-tests ${slug}-program)
     else()
-        message(FATAL_ERROR "lesson ${slug}: unknown kind '${kind}' (unit, server or client)")
+        target_link_libraries(${slug}-program PRIVATE workbook_support)
     endif()
 
     add_test(NAME ${slug} COMMAND ${slug}-tests)
@@ -182,20 +172,9 @@ function(workbook_grading_recipe slug kind)
     set(program_objects "")
     set(program_flags "")
     if(kind STREQUAL "unit")
-        set(tests_binary "")
-        set(reference_program "")
-        set(reference_objects "$<JOIN:$<TARGET_OBJECTS:${slug}-code>,${q}>")
-    elseif(kind STREQUAL "driver")
-        set(tests_binary "$<TARGET_FILE:${slug}-tests>")
-        set(reference_program "$<TARGET_FILE:${slug}-program>")
-        set(reference_objects "")
         set(program_objects "$<JOIN:$<TARGET_OBJECTS:${slug}-driver-objects>,${q}>")
         workbook_lesson_sanitizer(${slug} sanitize_flags)
         list(JOIN sanitize_flags "\",\"" program_flags)
-    else()
-        set(tests_binary "$<TARGET_FILE:${slug}-tests>")
-        set(reference_program "$<TARGET_FILE:${slug}-program>")
-        set(reference_objects "")
     endif()
     file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/grading/${slug}.json" CONTENT "{
   \"compiler\": \"${CMAKE_CXX_COMPILER}\",
@@ -207,11 +186,10 @@ function(workbook_grading_recipe slug kind)
   \"program_libraries\": [\"$<TARGET_FILE:workbook_support>\", \"$<TARGET_LINKER_FILE:fmt::fmt>\", \"-pthread\"],
   \"program_objects\": [\"${program_objects}\"],
   \"program_flags\": [\"${program_flags}\"],
-  \"tests_binary\": \"${tests_binary}\",
+  \"tests_binary\": \"$<TARGET_FILE:${slug}-tests>\",
   \"harness_include\": \"${PROJECT_SOURCE_DIR}/tests/harness\",
   \"lesson_include\": \"${WORKBOOK_TREE_DIR}/${slug}\",
-  \"reference_objects\": [\"${reference_objects}\"],
-  \"reference_program\": \"${reference_program}\",
+  \"reference_program\": \"$<TARGET_FILE:${slug}-program>\",
   \"preload_libraries\": [\"$<TARGET_FILE:workbook_faults>\"]
 }
 ")

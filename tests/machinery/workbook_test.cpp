@@ -58,6 +58,8 @@ TEST_CASE("a broken manifest is refused with the file and the field named") {
               .find("kind must be") != std::string::npos);
     CHECK(error_of(R"({"lessons":[{"slug":"01-x","title":"t","kind":"server","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
               .find("\"program\"") != std::string::npos);
+    CHECK(error_of(R"({"lessons":[{"slug":"01-x","title":"t","kind":"unit","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
+              .find("\"driver\"") != std::string::npos);
 }
 
 TEST_CASE("records: only finished test cases count, and a cut-off line is ignored") {

@@ -170,7 +170,6 @@ struct Recipe {
     std::vector<std::string> program_objects, program_flags;
     std::string tests_binary;  // server, client and driver lessons: the tests, built once
     std::string harness_include, lesson_include;  // for the teacher's extra tests
-    std::vector<std::string> reference_objects;    // unit lessons: the reference solution's objects
     std::string reference_program;                 // server and client lessons
     std::vector<std::string> preload_libraries;    // what the tests may preload into a program
 };
@@ -197,7 +196,6 @@ Recipe load_recipe(const fs::path& file) {
     r.tests_binary = j.at("tests_binary");
     r.harness_include = j.at("harness_include");
     r.lesson_include = j.at("lesson_include");
-    r.reference_objects = list("reference_objects");
     r.reference_program = j.at("reference_program");
     r.preload_libraries = j.value("preload_libraries", std::vector<std::string>{});
     return r;
@@ -399,8 +397,7 @@ public:
             const Lesson& lesson = *plan.lesson;
             const fs::path scratch = scratch_of(student, lesson);
             add_path_name(names, scratch, "starter/" + lesson.slug);
-            add_path_name(names, scratch / (lesson.in_process() ? "tests" : lesson.program),
-                          lesson.in_process() ? "the tests" : "your program");
+            add_path_name(names, scratch / lesson.program, "your program");
             add_path_name(names, runs_of(student, lesson), "starter/" + lesson.slug);
             if (!plan.extra_dir.empty()) add_path_name(names, plan.extra_dir, "extra-tests/" + lesson.slug);
         }
@@ -506,37 +503,29 @@ private:
             if (!c.ok()) return compile_error(grade, c);
             objects.push_back(object);
         }
-        const bool unit = lesson.in_process();
-        const fs::path linked = scratch / (unit ? "tests" : lesson.program);
+        // The student's program: their objects, and for a unit lesson the driver's, linked with the
+        // libraries it needs. The tests were built once, beforehand, and never hold student code.
+        const fs::path linked = scratch / lesson.program;
         std::vector<std::string> link{r.compiler};
         link.insert(link.end(), objects.begin(), objects.end());
-        if (unit) {
-            link.insert(link.end(), r.test_objects.begin(), r.test_objects.end());
-            link.insert(link.end(), plan.extra_objects.begin(), plan.extra_objects.end());
-            link.insert(link.end(), r.main_objects.begin(), r.main_objects.end());
-            link.insert(link.end(), r.test_libraries.begin(), r.test_libraries.end());
-        } else {
-            link.insert(link.end(), r.program_objects.begin(), r.program_objects.end());
-            link.insert(link.end(), r.program_flags.begin(), r.program_flags.end());
-            link.insert(link.end(), r.program_libraries.begin(), r.program_libraries.end());
-        }
+        link.insert(link.end(), r.program_objects.begin(), r.program_objects.end());
+        link.insert(link.end(), r.program_flags.begin(), r.program_flags.end());
+        link.insert(link.end(), r.program_libraries.begin(), r.program_libraries.end());
         link.insert(link.end(), {"-o", linked.string()});
         const Confined c = sandbox_.run(scratch, runs / "link", read_only, compile, {}, link, false);
         if (!c.ok()) return compile_error(grade, c);
 
         // Test: each test case on its own, in its own sandbox, with its own limits. The program just
-        // linked is mounted read-only over itself for the runs: in a unit lesson it is the test
-        // program, with the student's code inside, and one test case could otherwise replace it
-        // (unlink, rename a file over it) with one that forges passing records for every later case.
+        // linked is mounted read-only over itself for the runs: one test case could otherwise replace
+        // it (unlink, rename a file over it) with one that fakes the facts every later case checks.
         // A file mounted over cannot be written, chmod-ed, unlinked, renamed over or hard-linked
         // (EROFS, EBUSY, EXDEV), even from a namespace of the program's own, where the mount is
         // locked (tests/grading/hostile/replace-test-binary tries). With --unsafe nothing is mounted.
         grade.status = "graded";
         std::vector<fs::path> run_read_only = read_only;
         run_read_only.push_back(linked);
-        const std::string tests = unit ? linked.string() : r.tests_binary;
-        std::vector<std::string> env{"WORKBOOK_RECORDS_FD=3"};
-        if (!unit) env.push_back("WORKBOOK_PROGRAM=" + linked.string());
+        const std::string tests = r.tests_binary;
+        const std::vector<std::string> env{"WORKBOOK_RECORDS_FD=3", "WORKBOOK_PROGRAM=" + linked.string()};
         Limits limits;
         limits.wall = std::min(lesson.timeout, case_timeout_);
         limits.cpu = limits.wall;
@@ -752,11 +741,9 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
         if (!built.ok()) return fail("do not compile", built);
         plan.extra_objects.push_back(object);
     }
-    // Unit lessons: one executable with the reference's code; others: the extra tests on their own,
-    // which start the program named by WORKBOOK_PROGRAM.
-    const fs::path binary = plan.extra_dir / (lesson.in_process() ? "reference-tests" : "extra-tests");
+    // The extra tests on their own, which start the program named by WORKBOOK_PROGRAM.
+    const fs::path binary = plan.extra_dir / "extra-tests";
     std::vector<std::string> link{r.compiler};
-    if (lesson.in_process()) link.insert(link.end(), r.reference_objects.begin(), r.reference_objects.end());
     link.insert(link.end(), plan.extra_objects.begin(), plan.extra_objects.end());
     link.insert(link.end(), r.main_objects.begin(), r.main_objects.end());
     link.insert(link.end(), r.test_libraries.begin(), r.test_libraries.end());
@@ -765,7 +752,7 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
     if (!linked.ok()) return fail("do not link", linked);
 
     const fs::path records = plan.extra_dir / "reference.jsonl";
-    if (!lesson.in_process()) ::setenv("WORKBOOK_PROGRAM", r.reference_program.c_str(), 1);
+    ::setenv("WORKBOOK_PROGRAM", r.reference_program.c_str(), 1);
     const CommandResult run = run_command({binary.string(), "-r", "workbook", "--out", records.string()},
                                           std::chrono::seconds(lesson.timeout));
     ::unsetenv("WORKBOOK_PROGRAM");
@@ -774,12 +761,12 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
     std::set<std::string> known;
     for (const CaseSpec& c : plan.cases) known.insert(c.name);
     for (const CaseResult& c : cases) {
-        if (known.contains(c.name)) continue;  // a unit lesson's executable holds the workbook's too
+        if (known.contains(c.name)) continue;
         if (!c.passed)
             std::cerr << fmt::format("grade: warning: the extra test \"{}\" of {} fails on the reference "
                                      "solution\n", c.name, lesson.slug);
         const bool hidden = std::find(c.tags.begin(), c.tags.end(), "hidden") != c.tags.end();
-        plan.cases.push_back({c.name, c.points, hidden, lesson.in_process() ? "" : binary.string()});
+        plan.cases.push_back({c.name, c.points, hidden, binary.string()});
     }
     if (cases.empty()) return fail("did not run", run);
     return true;

@@ -223,11 +223,6 @@ int cmd_reset(Context& ctx, const std::string& key) {
 
 int cmd_run(Context& ctx, const std::string& key, const std::vector<std::string>& args) {
     const Lesson& lesson = lesson_or_exit(ctx, key);
-    if (lesson.kind == "unit") {
-        std::cout << fmt::format("Lesson {} has no program of its own: its tests call your functions. "
-                                 "Try ./workbook test {}.\n", lesson.slug, lesson.number());
-        return 2;
-    }
     if (!configured(ctx)) return 2;
     const CommandResult build = run_command(
         {"cmake", "--build", ctx.student.build.string(), "--target", lesson.slug + "-program"},
@@ -241,6 +236,11 @@ int cmd_run(Context& ctx, const std::string& key, const std::vector<std::string>
     std::vector<char*> argv{const_cast<char*>(program.c_str())};
     for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
+    if (lesson.kind == "unit")
+        std::cerr << ctx.ui.dim(fmt::format("(lesson {}'s driver: the workbook's main() around your code, the "
+                                            "program its tests run; --help says what it does)",
+                                            lesson.number()))
+                  << "\n";
     std::cerr << ctx.ui.dim(fmt::format("$ {} {}", ctx.shown(program), fmt::join(args, " "))) << "\n";
     ::execv(program.c_str(), argv.data());
     std::cerr << fmt::format("Could not start {}: {}\n", program.string(), std::strerror(errno));

@@ -78,8 +78,8 @@ Manifest Manifest::load(const std::filesystem::path& file) {
             throw std::runtime_error(where + ": the slug must start with its number, as in 01-bytes");
         if (lesson.kind != "unit" && lesson.kind != "server" && lesson.kind != "client")
             throw std::runtime_error(where + ": kind must be unit, server or client");
-        if (lesson.kind != "unit" && lesson.program.empty())
-            throw std::runtime_error(where + ": a server or client lesson names its \"program\"");
+        if (lesson.program.empty())
+            throw std::runtime_error(where + ": a lesson names its \"program\" (a unit lesson's is \"driver\")");
         if (lesson.files.empty()) throw std::runtime_error(where + ": \"files\" is empty");
         manifest.lessons.push_back(std::move(lesson));
     }

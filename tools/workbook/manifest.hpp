@@ -22,9 +22,6 @@ struct Lesson {
     int points = 0;
     int timeout = 60;  // seconds for the whole test run of this lesson
 
-    // A unit lesson with no driver: its tests are linked with the student's code (the old way;
-    // a submission can then write its own verdict, so the grader says so).
-    bool in_process() const { return kind == "unit" && program.empty(); }
     // The number in front of the slug, as written: "02".
     std::string number() const;
     // Targets and paths the build gives this lesson (see cmake/Workbook.cmake).
