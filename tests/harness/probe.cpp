@@ -20,6 +20,7 @@
 //     outside the group still holds the pipes: the drain thread would otherwise wait for end of
 //     file forever.
 #include "probe.hpp"
+#include "sanitizer.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -416,6 +417,7 @@ struct Program::State {
         std::vector<std::string> lines;
         bool dropped = false;  // more than cap bytes arrived
         bool closed = false;
+        std::size_t folded = 0;  // library frames of a sanitizer report not logged yet
     };
     std::array<Stream, 2> streams;
     std::vector<std::pair<int, std::size_t>> order;  // (stream, line index), in arrival order
@@ -457,9 +459,25 @@ struct Program::State {
         std::string line = std::move(s.partial);
         s.partial.clear();
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        log(prefix(which) + printable(line));
+        // A sanitizer report's stack frames in the standard library, the runtime or the lesson's
+        // driver are folded into a count: the transcript keeps the frames of the student's code.
+        if (which == err_stream && is_library_frame(line)) {
+            ++s.folded;
+        } else {
+            fold(which);
+            log(prefix(which) + printable(line));
+        }
         s.lines.push_back(std::move(line));
         order.emplace_back(which, s.lines.size() - 1);
+    }
+
+    // Under `mutex`: logs how many frames were folded away, if any.
+    void fold(int which) {
+        Stream& s = streams[which];
+        if (s.folded == 0) return;
+        log(fmt::format("{}    ... ({} frame{} of the library, the runtime or the workbook)", prefix(which),
+                        s.folded, s.folded == 1 ? "" : "s"));
+        s.folded = 0;
     }
 
     // Under `mutex`: the stream reached end of file (or will not be read any more).
@@ -468,6 +486,7 @@ struct Program::State {
         if (s.closed) return;
         s.closed = true;
         if (!s.partial.empty()) end_line(which);
+        fold(which);
         changed.notify_all();
     }
 

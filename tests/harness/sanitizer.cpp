@@ -105,6 +105,23 @@ bool header_of(std::string_view line, std::string& tool, std::string& kind) {
     return false;
 }
 
+// TSan's "Location is ..." in a student's words: "stack of main thread" -> "a local variable of the
+// main thread", "heap block of size 40" -> "memory from new, 40 bytes", "global 'total' of size 8"
+// -> "the global variable 'total'".
+std::string location_words(const std::string& location) {
+    static const std::regex stack(R"(^stack of (.*)$)"), heap(R"(^heap block of size (\d+).*$)"),
+        global(R"(^global '([^']*)'.*$)");
+    std::smatch m;
+    if (std::regex_match(location, m, stack)) return fmt::format("a local variable of the {}", m[1].str());
+    if (std::regex_match(location, m, heap)) return fmt::format("memory from new, {} bytes", m[1].str());
+    if (std::regex_match(location, m, global)) {
+        std::string name = m[1];
+        if (name.starts_with("(anonymous namespace)::")) name.erase(0, std::string_view("(anonymous namespace)::").size());
+        return fmt::format("the global variable '{}'", name);
+    }
+    return location;
+}
+
 std::string meaning(const std::string& kind) {
     if (kind == "data race")
         return "two threads used the same variable at the same time, at least one of them writing, with "
@@ -112,9 +129,10 @@ std::string meaning(const std::string& kind) {
                "std::atomic), or hand it over by join(). It is a bug even when the results come out right: "
                "the next run, or the next compiler, may lose an update.";
     if (kind.starts_with("lock-order-inversion"))
-        return "two threads take the same mutexes in opposite orders, so each can hold one and wait "
-               "forever for the other (a deadlock), even if this run was lucky. Lock them together "
-               "with std::scoped_lock, or always in one fixed order.";
+        return "your code takes the same two mutexes in opposite orders at different times (one thread "
+               "is enough to show it): two threads doing so at once can each hold one and wait forever "
+               "for the other, a deadlock, even if this run was lucky. Lock them together with "
+               "std::scoped_lock, or always in one fixed order.";
     if (kind == "thread leak")
         return "a thread was still running, never joined, when the program ended: join() every thread "
                "you start.";
@@ -133,6 +151,11 @@ std::string meaning(const std::string& kind) {
 }
 
 }  // namespace
+
+bool is_library_frame(std::string_view line) {
+    const auto frame = frame_of(line);
+    return frame && !students(frame->file);
+}
 
 std::vector<SanitizerReport> sanitizer_reports(std::string_view text) {
     std::vector<SanitizerReport> reports;
@@ -162,13 +185,17 @@ std::vector<SanitizerReport> sanitizer_reports(std::string_view text) {
         for (std::size_t j = i + 1; j < end; ++j) {
             const std::string_view line = trim(lines[j]);
             if (line.starts_with("Location is ")) {
+                // TSan may say it twice, the second time as "global '<null>'": keep what it knows.
                 std::string v(line.substr(std::string_view("Location is ").size()));
-                static const std::regex tail(R"( at 0x[0-9a-f]+.*$)");
-                report.variable = std::regex_replace(v, tail, "");
+                static const std::regex tail(R"( at 0x[0-9a-f]+.*$|\.$)");
+                v = std::regex_replace(v, tail, "");
+                if (report.variable.empty() && v.find("<null>") == std::string::npos) report.variable = v;
                 continue;
             }
+            // Not places in the code: where a thread or a mutex was first seen ("Mutex M25 created
+            // at:" is where it was first locked, for a mutex TSan did not see constructed).
             if (line.empty() || frame_of(line) || line.starts_with("Thread T") || line.starts_with("Cycle in") ||
-                line.starts_with("SUMMARY:"))
+                line.starts_with("SUMMARY:") || (line.starts_with("Mutex ") && line.ends_with("created at:")))
                 continue;
             std::vector<Frame> frames;
             for (std::size_t k = j + 1; k < end; ++k) {
@@ -212,7 +239,7 @@ std::string describe(const std::vector<SanitizerReport>& reports) {
             break;
         }
         out += fmt::format("{}: {}", r.tool, r.kind);
-        if (!r.variable.empty()) out += fmt::format(" on {}", r.variable);
+        if (!r.variable.empty()) out += fmt::format(" ({})", location_words(r.variable));
         out += "\n";
         for (const auto& p : r.places) {
             if (p.location.empty())

@@ -39,6 +39,10 @@ struct SanitizerReport {
 // (tests/NN-slug/driver/); files are shown by their last two path components.
 std::vector<SanitizerReport> sanitizer_reports(std::string_view text);
 
+// A line of a report's stack ("    #3 std::mutex::lock() /usr/include/c++/12/...") whose code is
+// not the student's: the transcript folds these away and counts them.
+bool is_library_frame(std::string_view line);
+
 // What a student reads: per report, the kind, what it means and what usually fixes it, and each
 // place at their file:line in their function. Reports of the same kind and places count once.
 std::string describe(const std::vector<SanitizerReport>& reports);

@@ -62,7 +62,7 @@ TEST_CASE("a data race report gives the student's two lines, the threads and the
     CHECK(r.places[1].function == "Bank::transfer(unsigned long, unsigned long, long)");
 
     const std::string text = probe::describe(reports);
-    CHECK(contains(text, "ThreadSanitizer: data race on heap block of size 40\n"));
+    CHECK(contains(text, "ThreadSanitizer: data race (memory from new, 40 bytes)\n"));
     CHECK(contains(text, "  Read of size 8 by thread T2: at 05-locks/bank.cpp:57 in Bank::total() const\n"));
     CHECK(contains(text, "What it means: two threads used the same variable"));
 }
@@ -81,12 +81,49 @@ SUMMARY: ThreadSanitizer: data race /srv/workbook/tests/04-threads/driver/driver
     CHECK(contains(probe::describe(reports), "Write of size 4 by main thread (not in your code)"));
 }
 
+TEST_CASE("what TSan only half knows is left out: a second Location line, a mutex's creation") {
+    const std::string report = R"(WARNING: ThreadSanitizer: data race (pid=1)
+  Write of size 8 at 0x7fffffffdd18 by thread T2:
+    #0 locks::Counter::increment() /w/starter/05-locks/bank.cpp:20 (driver+0x445ac)
+
+  Previous read of size 8 at 0x7fffffffdd18 by thread T1 (mutexes: write M25):
+    #0 locks::Counter::value() const /w/starter/05-locks/bank.cpp:25 (driver+0x44603)
+
+  Location is stack of main thread.
+
+  Location is global '<null>' at 0x000000000000 ([stack]+0x1fd18)
+
+  Mutex M25 (0x7fffffffdcf0) created at:
+    #0 pthread_mutex_lock ../../../../src/libsanitizer/sanitizer_common/sanitizer_common_interceptors.inc:4324 (libtsan.so.2+0x558e1)
+    #1 locks::Counter::value() const /w/starter/05-locks/bank.cpp:24 (driver+0x445e8)
+
+SUMMARY: ThreadSanitizer: data race /w/starter/05-locks/bank.cpp:20 in locks::Counter::increment()
+)";
+    const auto reports = probe::sanitizer_reports(report);
+    REQUIRE(reports.size() == 1);
+    CHECK(reports[0].variable == "stack of main thread");
+    CHECK(reports[0].places.size() == 2);
+    const std::string text = probe::describe(reports);
+    CHECK(contains(text, "data race (a local variable of the main thread)"));
+    CHECK_FALSE(contains(text, "created at"));
+    CHECK_FALSE(contains(text, "<null>"));
+}
+
+TEST_CASE("library frames are told from the student's, for the transcript to fold them") {
+    CHECK(probe::is_library_frame("    #2 std::mutex::lock() /usr/include/c++/12/bits/std_mutex.h:100 (driver+0x1873)"));
+    CHECK(probe::is_library_frame("    #0 pthread_mutex_lock ../../../../src/libsanitizer/x.inc:4324 (libtsan.so.2+0x558e1)"));
+    CHECK(probe::is_library_frame("    #1 main /w/tests/05-locks/driver/driver.cpp:220 (driver+0x902f)"));
+    CHECK(probe::is_library_frame("    #9 <null> <null> (libstdc++.so.6+0xd44a2)"));
+    CHECK_FALSE(probe::is_library_frame("    #0 locks::Counter::increment() /w/starter/05-locks/bank.cpp:20 (driver+0x1)"));
+    CHECK_FALSE(probe::is_library_frame("  Write of size 8 at 0x7fffffffdd18 by thread T2:"));
+}
+
 TEST_CASE("text without a report has none, and the same report twice is described once") {
     CHECK(probe::sanitizer_reports("total 2000\nWARNING: not a sanitizer\n").empty());
     const auto twice = probe::sanitizer_reports(std::string(race_report) + race_report);
     CHECK(twice.size() == 2);
     const std::string text = probe::describe(twice);
-    CHECK(text.find("data race") == text.rfind("data race on"));
+    CHECK(text.find("data race") == text.rfind("data race ("));
 }
 
 #ifdef FIXTURE_RACY
@@ -107,6 +144,7 @@ TEST_CASE("a real ThreadSanitizer run: the race and the lock-order inversion at 
     const std::string text = probe::describe(reports);
     CHECK(contains(text, "at fixtures/racy.cpp:26 in second_then_first"));
     CHECK(contains(text, "Lock them together with std::scoped_lock"));
+    CHECK(contains(text, "(the global variable 'total')"));
     // The defaults the harness gives TSan: every report, then exit status 66, at once.
     CHECK(status.code == 66);
 }
