@@ -77,12 +77,18 @@ struct Stuck {
     int running = 0;  // on a CPU
 };
 
-// Waits for the driver to end. If it is still running at the deadline, fails with what
-// `stuck(threads)` says that means for this scenario, then what each thread is doing; the driver
-// is then killed.
+// Waits for the driver to end. If your code threw (a starter's "TODO: ... is not written yet"),
+// fails with that alone: nothing else about the run means anything then. Call it before any INFO,
+// so that no hint about another mistake is shown beside a TODO. If the driver is still running
+// at the deadline, fails with what `stuck(threads)` says that means for this scenario, what each
+// thread is doing, and any ThreadSanitizer report printed so far (it names the lines of
+// bank.cpp); the driver is then killed.
 void finish(probe::Program& driver, const std::function<std::string(const Stuck&)>& stuck) {
     try {
         driver.wait_exit(probe::scaled(3s));
+        for (const std::string& line : driver.out_lines()) {
+            if (line.starts_with("threw: ")) FAIL("your code threw: " << line.substr(7));
+        }
         return;
     } catch (const probe::Failure&) {
     }
@@ -93,8 +99,13 @@ void finish(probe::Program& driver, const std::function<std::string(const Stuck&
             ? "a thread is still running: a loop that never ends? (std::scoped_lock given the same "
               "mutex twice loops for ever)"
             : "threads are asleep waiting for locks that nobody will unlock (a deadlock)";
+    const std::vector<probe::SanitizerReport> reports = probe::sanitizer_reports(driver.err());
     FAIL(stuck(threads) << "\nThe driver had not finished after 3 s; " << why << ":\n"
-                        << listing << "The last lines it printed:\n"
+                        << listing
+                        << (reports.empty() ? ""
+                                            : "Before that, ThreadSanitizer reported:\n" +
+                                                  probe::describe(reports) + "\n")
+                        << "The last lines it printed:\n"
                         << driver.last_lines(5));
 }
 
@@ -102,11 +113,24 @@ void finish(probe::Program& driver, const std::string& stuck) {
     finish(driver, [&](const Stuck&) { return stuck; });
 }
 
-// After the driver ended: your code threw nothing, no sanitizer report, then exit status 0.
+// For finish(): `deadlock` when at least three threads sleep in futex() (the main thread joining,
+// and two waiting for each other's locks), else `otherwise`.
+std::function<std::string(const Stuck&)> deadlock_or(std::string deadlock, std::string otherwise) {
+    return [deadlock, otherwise](const Stuck& threads) {
+        return threads.waiting >= 3 ? deadlock : otherwise;
+    };
+}
+
+// Whether the driver's stderr holds a ThreadSanitizer report of this kind ("data race",
+// "lock-order-inversion").
+bool reported(const probe::Program& driver, const std::string& kind) {
+    const std::vector<probe::SanitizerReport> reports = probe::sanitizer_reports(driver.err());
+    return std::any_of(reports.begin(), reports.end(),
+                       [&](const auto& report) { return report.kind.starts_with(kind); });
+}
+
+// After finish(): no sanitizer report, then exit status 0.
 void ended_cleanly(probe::Program& driver) {
-    for (const std::string& line : driver.out_lines()) {
-        if (line.starts_with("threw: ")) FAIL("your code threw an exception: " << line.substr(7));
-    }
     checks::no_sanitizer_report(driver);
     checks::exits_with(driver, 0);
 }
@@ -121,8 +145,8 @@ class Replies {
 
     // The result of the next line "CALL -> RESULT" (at the start of a line).
     std::string next(const std::string& call) { return find(call + " -> ", false); }
-    // The result of the next call slipped in "inside OUTER": CALL -> RESULT", or "" if it never
-    // ran (the driver then printed "CALL never ran: OUTER took no lock").
+    // The result of the next call slipped in "inside OUTER: CALL -> RESULT", or "" if it never
+    // ran (the driver then printed "CALL never ran: ...": OUTER never unlocked a mutex).
     std::string inside(const std::string& outer, const std::string& call) {
         return find("  inside " + outer + ", holding no lock: " + call + " -> ", true);
     }
@@ -142,9 +166,53 @@ class Replies {
     std::size_t cursor_ = 0;
 };
 
-// Runs a script; fails if it never ends (naming the call that did not return) or if a call
-// returned with a lock still locked.
-Replies run_script(const std::string& script) {
+// "transfer F T A" as the tests write it: "transfer(F, T, A)".
+std::string as_call(const std::string& line) {
+    std::istringstream in(line);
+    std::string verb, from, to, amount;
+    in >> verb >> from >> to >> amount;
+    return verb + "(" + from + ", " + to + ", " + amount + ")";
+}
+
+// The transfers of a script (slipped-in ones too) between the same two accounts in opposite
+// directions, each pair as "transfer(0, 1, 30), then transfer(1, 0, 5)"; "; " between pairs.
+std::string opposite_transfers(const std::string& script) {
+    std::vector<std::string> transfers;
+    std::istringstream lines(script);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.starts_with("during ")) {
+            const auto colon = line.find(':');
+            transfers.push_back(line.substr(7, colon - 7));
+            line = line.substr(colon + 1);
+            line.erase(0, line.find_first_not_of(' '));
+        }
+        transfers.push_back(line);
+    }
+    std::erase_if(transfers, [](const std::string& t) { return !t.starts_with("transfer "); });
+    const auto accounts = [](const std::string& t) {
+        std::istringstream in(t.substr(9));
+        long from = 0, to = 0;
+        in >> from >> to;
+        return std::pair{from, to};
+    };
+    std::string out;
+    for (std::size_t i = 0; i < transfers.size(); ++i) {
+        const auto [from, to] = accounts(transfers[i]);
+        for (std::size_t j = i + 1; j < transfers.size(); ++j) {
+            if (from != to && accounts(transfers[j]) == std::pair{to, from}) {
+                out += (out.empty() ? "" : "; ") + as_call(transfers[i]) + ", then " +
+                       as_call(transfers[j]);
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+// Runs a script; fails if your code threw, if the script never ends (naming the call that did not
+// return, then `never_returned` if given), on a ThreadSanitizer report, or if a call returned with
+// a lock still locked.
+Replies run_script(const std::string& script, const std::string& never_returned = "") {
     probe::log("script:\n" + script);
     auto driver = start_driver({"script"}, script);
     finish(driver, [&](const Stuck&) {
@@ -158,11 +226,36 @@ Replies run_script(const std::string& script) {
             const auto reply =
                 std::find_if(out.begin() + static_cast<long>(cursor), out.end(),
                              [&](const std::string& l) { return l.starts_with(line + " -> "); });
-            if (reply == out.end()) return line + " never returned";
+            if (reply == out.end())
+                return line + " never returned" +
+                       (never_returned.empty() ? "" : ": " + never_returned);
             cursor = static_cast<std::size_t>(reply - out.begin()) + 1;
         }
         return std::string("the driver never finished");
     });
+    // One thread made the calls, one after another: a lock-order inversion cannot deadlock here,
+    // and the balances may be right, so say what ThreadSanitizer saw in this case's own calls.
+    if (reported(driver, "lock-order-inversion")) {
+        const std::string pairs = opposite_transfers(script);
+        INFO((pairs.empty()
+                  ? std::string(
+                        "this case made its calls one after another, in one thread, and the "
+                        "results may well be right: the lock-order inversion is that two of its "
+                        "calls took the same two mutexes in opposite orders, which deadlocks when "
+                        "two threads make them at the same time. Take the accounts' mutexes in one "
+                        "order everywhere (the smaller account number first), or together "
+                        "(std::scoped_lock)")
+                  : "this case made its transfers one after another, in one thread, and the "
+                    "balances may well be right: the lock-order inversion comes from transfers "
+                    "between the same two accounts in opposite directions (" +
+                        pairs +
+                        "), whose two mutexes your transfer() took in opposite orders. Two threads "
+                        "making such transfers at the same time would each hold one mutex and wait "
+                        "for ever for the other (see the case \"bank: transfers in opposite "
+                        "directions never deadlock\"). Lock both with std::scoped_lock(a, b), or "
+                        "always the account with the smaller number first"));
+        checks::no_sanitizer_report(driver);
+    }
     ended_cleanly(driver);
     for (const std::string& line : driver.out_lines()) {
         if (line.starts_with("  still holding")) {
@@ -217,7 +310,17 @@ Outcome run_transfers(const std::vector<long>& opening,
     for (const auto& plan : plans) input += "thread " + list(plan) + "\n";
     input += "audit\n";
     auto driver = start_driver({"transfers"}, input);
-    finish(driver, "the transfers never all returned");
+    finish(driver,
+           deadlock_or(
+               "the transfers never all returned: threads waited for locks that the others held. "
+               "The likely cause is a deadlock of two transfers that lock the same two accounts "
+               "in opposite orders: transfer(a, b) holds account a's mutex and waits for b's "
+               "while transfer(b, a) holds b's and waits for a's (see the case \"bank: transfers "
+               "in opposite directions never deadlock\"); or total() takes the accounts' mutexes "
+               "in another order than transfer() does. Lock two accounts with "
+               "std::scoped_lock(a, b), or the smaller account number first, and in total() from "
+               "account 0 up",
+               "the transfers never all returned"));
     ended_cleanly(driver);
     Outcome outcome;
     for (const std::string& line : driver.out_lines()) {
@@ -272,8 +375,11 @@ TEST_CASE("counter: an increment is one step: none slips in between its read and
     for (int i = 0; i < 3; ++i) {
         if (!replies.inside("increment", "increment").empty()) ++slipped;
     }
-    INFO("increment() took no lock: lock mutex_ around ++value_");
-    REQUIRE(slipped == 3);
+    if (slipped < 3) {
+        FAIL(
+            "increment() took no lock: the test slips a second increment() in at the moment the "
+            "first unlocks mutex_, and it never did. Lock mutex_ around ++value_");
+    }
     INFO(
         "6 increments ran, 3 of them while another increment held no lock: if the count is "
         "short, an increment read value_, let go of the lock, and wrote back an old value + 1. "
@@ -346,10 +452,11 @@ TEST_CASE("bank: a transfer of 0 or less is refused and changes nothing", "[pts=
 }
 
 TEST_CASE("bank: a transfer from an account to itself is refused, and returns", "[pts=2]") {
-    INFO(
-        "locking the same mutex twice waits for ever (std::scoped_lock(m, m) too, and "
-        "ThreadSanitizer says nothing): check from == to before locking");
-    auto replies = run_script("bank 70 30\ntransfer 1 1 10\ntransfer 0 0 70\nbalances\n");
+    auto replies =
+        run_script("bank 70 30\ntransfer 1 1 10\ntransfer 0 0 70\nbalances\n",
+                   "locking the same mutex twice waits for ever (std::scoped_lock(m, m) too, and "
+                   "ThreadSanitizer says nothing): check from == to before locking");
+    INFO("from == to must be refused: return false, and change nothing");
     CHECK(replies.next("transfer 1 1 10") == "false");
     CHECK(replies.next("transfer 0 0 70") == "false");
     CHECK(replies.next("balances") == "70 30");
@@ -364,18 +471,20 @@ TEST_CASE("bank: the check and the move are one step: no transfer slips in betwe
     const std::string inner = replies.inside("transfer 0 1 100", "transfer 0 2 100");
     const std::string outer = replies.next("transfer 0 1 100");
     const std::string after = replies.next("balances");
+    if (inner.empty()) {
+        FAIL("transfer(0, 1, 100) took no lock (it returned "
+             << outer << ", balances after: " << after
+             << "): the test slips transfer(0, 2, 100) in at the moment it unlocks its last "
+                "mutex, and it never did. Lock both accounts, then check and move");
+    }
     INFO("transfer(0, 1, 100) -> " << outer << ", and slipped in while it held no lock, "
-                                   << "transfer(0, 2, 100) -> "
-                                   << (inner.empty() ? "(never ran)" : inner)
+                                   << "transfer(0, 2, 100) -> " << inner
                                    << "; balances after: " << after);
     INFO(
-        "if account 0 went below 0: your transfer checked the balance, let go of the lock (or "
-        "never had it), and moved the money later. Check and move under the same lock, the "
-        "lock of both accounts");
+        "if account 0 went below 0: your transfer checked the balance, let go of the lock, and "
+        "moved the money later. Check and move under the same lock, the lock of both accounts");
     CHECK(outer == "true");
     CHECK(after == "0 100 0");
-    INFO("transfer(0, 1, 100) succeeded without ever holding a lock: lock both accounts");
-    CHECK(!inner.empty());
 }
 
 TEST_CASE("bank: total() never counts a transfer half done", "[pts=2]") {
@@ -385,16 +494,22 @@ TEST_CASE("bank: total() never counts a transfer half done", "[pts=2]") {
         "bank 100 0\nduring total: transfer 0 1 100\n"
         "bank 60 40\nduring transfer 0 1 60: total\n");
     const std::string moved = replies.inside("total", "transfer 0 1 100");
-    {
+    const std::string sum = replies.next("total");
+    if (moved.empty()) {
+        FAIL_CHECK(
+            "total() took no lock (it returned "
+            << sum
+            << "): the test slips transfer(0, 1, 100) in at the moment total() unlocks its last "
+               "mutex, and it never did. Without locks, total() reads balances while other "
+               "threads' transfers write them. Lock every account, then add, then unlock");
+    } else {
         INFO(
-            "total() let go of its locks before it had read every account, and transfer(0, 1, "
+            "total() let go of a lock before it had read every account, and transfer(0, 1, "
             "100) ran then (it returned "
-            << (moved.empty() ? "nothing: it never ran" : moved)
+            << moved
             << "): the 100 was counted twice or not at all. Lock every account, then add, then "
                "unlock");
-        CHECK(replies.next("total") == "100");
-        INFO("total() took no lock");
-        CHECK(!moved.empty());
+        CHECK(sum == "100");
     }
     {
         INFO(
@@ -475,17 +590,20 @@ TEST_CASE("bank: transfers in opposite directions never deadlock", "[pts=3]") {
     // 100 more each way, in two threads.
     auto driver = start_driver({"opposite", "100"});
     // Deadlocked: both transfer threads, and the main thread that joins them, asleep in futex().
-    finish(driver, [](const Stuck& threads) {
-        if (threads.waiting < 3) return std::string("the transfers never returned");
-        return std::string(
-            "deadlock: these two transfers waited for each other: transfer(0, 1, 1) held account "
-            "0's mutex and waited for account 1's, while transfer(1, 0, 1) held account 1's and "
-            "waited for account 0's. Lock both at once with std::scoped_lock(a, b), or always "
-            "lock the account with the smaller number first");
-    });
-    INFO(
-        "ThreadSanitizer's lock-order-inversion means the same deadlock, seen before it "
-        "happened: two mutexes taken in one order here and in the other order there");
+    finish(
+        driver,
+        deadlock_or("deadlock: these two transfers waited for each other: transfer(0, 1, 1) held "
+                    "account 0's mutex and waited for account 1's, while transfer(1, 0, 1) "
+                    "held account 1's and waited for account 0's. Lock both at once with "
+                    "std::scoped_lock(a, b), or always lock the account with the smaller "
+                    "number first",
+                    "the transfers never returned"));
+    if (reported(driver, "lock-order-inversion")) {
+        INFO(
+            "ThreadSanitizer's lock-order-inversion means the same deadlock, seen before it "
+            "happened: two mutexes taken in one order here and in the other order there");
+        checks::no_sanitizer_report(driver);
+    }
     ended_cleanly(driver);
     CHECK(after(driver.out_lines(), "balances -> ") == "1000 1000");
 }
