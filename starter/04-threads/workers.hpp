@@ -1,7 +1,7 @@
 // Lesson 04-threads: start, join, and see them.
 //
 // This header is the contract of the lesson: what each function and the Worker class must do. It is
-// already complete and is the same in starter/ and solutions/; you write the bodies in workers.cpp.
+// the workbook's and already complete: do not edit it. You write the bodies in workers.cpp.
 // lessons/04-threads/README.md explains every line, with Python's threading module side by side.
 //
 // Words used below:
