@@ -16,12 +16,14 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "checks.hpp"
+#include "driver/printed_name.hpp"
 #include "probe.hpp"
 
 using namespace std::chrono_literals;
@@ -30,7 +32,17 @@ namespace {
 
 // ---- Bytes and characters, the tests' own (never your functions) ------------------------------
 
-// "63 c3 a9": the bytes in hex, as the driver prints them; "(empty)" for none.
+bool is_continuation(char byte) {
+    return (static_cast<unsigned char>(byte) & 0xC0) == 0x80;
+}
+
+// Length of the UTF-8 sequence a lead byte starts (the texts here are valid UTF-8).
+std::size_t sequence_length(char lead) {
+    const auto byte = static_cast<unsigned char>(lead);
+    return byte < 0x80 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4;
+}
+
+// "63 c3 a9": the bytes in hex, for the transcript; "(empty)" for none.
 std::string hex(std::string_view bytes) {
     if (bytes.empty()) return "(empty)";
     std::string out;
@@ -44,28 +56,30 @@ std::string hex(std::string_view bytes) {
     return out;
 }
 
-std::string from_hex(std::string_view text) {
+using printed_name::in_quotes;
+
+// The bytes of a name the driver printed with in_quotes(). Throws if it is not in that form.
+std::string unquoted(std::string_view text) {
+    if (text.size() < 2 || text.front() != '"' || text.back() != '"') {
+        throw std::invalid_argument("not a name in double quotes: " + std::string(text));
+    }
     std::string out;
-    if (text == "(empty)") return out;
-    for (std::size_t i = 0; i + 1 < text.size(); i += 3) {
-        out += static_cast<char>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16));
+    for (std::size_t i = 1; i + 1 < text.size(); ++i) {
+        if (text[i] != '\\') {
+            out += text[i];
+        } else if (text[i + 1] == 'x' && i + 4 < text.size()) {
+            out += static_cast<char>(std::stoi(std::string(text.substr(i + 2, 2)), nullptr, 16));
+            i += 3;
+        } else {
+            out += text[++i];
+        }
     }
     return out;
 }
 
-// "compteur \xc3\xa9 (10 bytes)": for messages.
+// "compteurs-éé" (14 bytes): for messages.
 std::string show(std::string_view bytes) {
-    return "\"" + probe::escape(bytes) + "\" (" + std::to_string(bytes.size()) + " bytes)";
-}
-
-bool is_continuation(char byte) {
-    return (static_cast<unsigned char>(byte) & 0xC0) == 0x80;
-}
-
-// Length of the UTF-8 sequence a lead byte starts (the texts here are valid UTF-8).
-std::size_t sequence_length(char lead) {
-    const auto byte = static_cast<unsigned char>(lead);
-    return byte < 0x80 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4;
+    return in_quotes(bytes) + " (" + std::to_string(bytes.size()) + " bytes)";
 }
 
 // Whole characters from the start, while they fit in 15 bytes.
@@ -178,13 +192,37 @@ std::string likely_cause(const probe::Program& driver) {
                "inside the thread (catch (...) { error = std::current_exception(); }) and rethrow "
                "it in the caller after join() (std::rethrow_exception)";
     }
+    if (err.find("driver: ") != std::string::npos) {
+        return "a function of workers.cpp threw an exception the contract does not ask for (the "
+               "driver's line \"driver: TYPE: MESSAGE\" below says which)";
+    }
     return "see the driver's last lines";
 }
 
-// Waits for the driver to end; fails on a ThreadSanitizer report (a data race is a failure even
-// when the results are right), then unless it exited with status 0.
+// The driver's line "still running: ...", if it printed one: a function that should have joined
+// its threads returned while one still ran (the driver then ends at once, status 4).
+std::string still_running(const probe::Program& driver) {
+    for (const std::string& line : driver.out_lines()) {
+        if (line.starts_with("still running: ")) return line.substr(15);
+    }
+    return "";
+}
+
+void fail_if_still_running(const probe::Program& driver) {
+    if (const std::string what = still_running(driver); !what.empty()) {
+        FAIL(what << ". A thread that is detach()ed (or never joined) goes on after the function "
+                     "returns, and uses variables that are gone: join() every thread you start "
+                     "(thread.join(), never detach()), or keep them in a std::vector<std::jthread> "
+                     "that goes out of scope before you return");
+    }
+}
+
+// Waits for the driver to end; fails first if a function returned while its threads still ran,
+// then on a ThreadSanitizer report (a data race is a failure even when the results are right),
+// then unless it exited with status 0.
 void finish(probe::Program& driver) {
     const probe::ExitStatus status = driver.wait_exit();
+    fail_if_still_running(driver);
     checks::no_sanitizer_report(driver);
     if (!status.ok()) {
         FAIL("the driver " << status.describe() << ": " << likely_cause(driver) << "\n"
@@ -208,18 +246,35 @@ std::size_t number(const std::string& text) {
 
 // The message for threads that did not all run at once; `at_once` is the driver's "2 of 4".
 std::string not_at_once(const std::string& at_once) {
-    return "your threads did not run at the same time: only " + at_once +
-           " ran at once (the others waited " + std::to_string(gate_deadline().count()) +
-           " ms for them at the gate). Start every thread first, then join them all: a join() "
-           "inside the loop that starts them waits for each one before the next starts";
+    const std::string seen = "your threads did not run at the same time: only " + at_once +
+                             " ran at once (they waited " +
+                             std::to_string(gate_deadline().count()) +
+                             " ms at the gate for the others). ";
+    if (at_once.starts_with("1 of ")) {
+        return seen +
+               "One at a time: start every thread first, then join them all. A join() inside the "
+               "loop that starts them waits for each thread before the next one starts (and "
+               "without threads, the caller counts one chunk after the other)";
+    }
+    return seen +
+           "Each chunk's count must run once, in a thread of its own, and every thread must be "
+           "started before any is joined: see which chunks were counted, and how often, in the "
+           "driver's lines \"chunk I: calls N\" below";
 }
 
 // The driver waits at its gate, all threads there: waits for its line "holding: N of N at once".
 // Fails, saying how many ran at once, if the gate gave up instead.
 void wait_until_holding(probe::Program& driver, std::size_t n) {
     const std::string line = driver.wait_for_line(
-        [](std::string_view l) { return l.starts_with("holding: ") || l.starts_with("at once: "); },
+        [](std::string_view l) {
+            return l.starts_with("holding: ") || l.starts_with("at once: ") ||
+                   l.starts_with("still running: ");
+        },
         "the line saying that every thread waits at the gate");
+    if (line.starts_with("still running: ")) {
+        driver.wait_exit();
+        fail_if_still_running(driver);
+    }
     if (line.starts_with("at once: ")) FAIL(not_at_once(line.substr(9)));
     REQUIRE(line == "holding: " + std::to_string(n) + " of " + std::to_string(n) + " at once");
 }
@@ -267,13 +322,13 @@ void check_names_seen(std::vector<std::string> seen, const std::vector<std::stri
 
 // The thread that started the others kept its name: each thread names itself.
 void check_caller_not_renamed(const probe::Program& driver, std::string_view after) {
-    const std::string before = from_hex(fact(driver, "caller's name before"));
-    const std::string now = from_hex(fact(driver, after));
+    const std::string before = unquoted(fact(driver, "caller's name before"));
+    const std::string now = unquoted(fact(driver, after));
     INFO("the thread that started the others was named "
          << show(before) << " and is now " << show(now)
          << ": set_current_thread_name names the thread that calls it, so call it inside the new "
             "thread, not before starting it");
-    CHECK(hex(now) == hex(before));
+    CHECK(in_quotes(now) == in_quotes(before));
 }
 
 // The driver holds its threads at the gate: checks from outside that they are all there, named
@@ -282,14 +337,21 @@ void check_caller_not_renamed(const probe::Program& driver, std::string_view aft
 void check_held_threads(probe::Program& driver, const std::vector<std::string>& expected,
                         std::string_view naming) {
     wait_until_holding(driver, expected.size());
+    const std::vector<std::string> names = thread_names(driver);
+    const std::size_t while_held = driver.threads();
+    // A function that does not wait for its threads has returned by now: the driver said so and
+    // ended, and finish() fails with that first.
+    try {
+        driver.write_input("open\n");
+        driver.close_input();
+    } catch (const probe::Failure&) {
+        if (driver.running()) throw;
+    }
+    finish(driver);
     {
         INFO(naming);
-        check_names_seen(thread_names(driver), expected);
+        check_names_seen(names, expected);
     }
-    const std::size_t while_held = driver.threads();
-    driver.write_input("open\n");
-    driver.close_input();
-    finish(driver);
 
     const std::size_t before = number(fact(driver, "threads before"));
     INFO("while its " << expected.size() << " threads ran, /proc/PID/task listed " << while_held
@@ -326,7 +388,7 @@ TEST_CASE("cut_thread_name: keeps a name of at most 15 bytes, cuts a longer one 
     const std::vector<std::string> lines = driver.out_lines();
     REQUIRE(lines.size() == names.size());
     for (std::size_t i = 0; i < names.size(); ++i) {
-        const std::string got = from_hex(lines[i].substr(std::string_view("cut: ").size()));
+        const std::string got = unquoted(lines[i].substr(std::string_view("cut: ").size()));
         const std::string expected = expected_cut(names[i]);
         const bool halved = got.size() <= 15 && !valid_utf8(got);
         INFO("cut_thread_name(" << show(names[i]) << ") should be " << show(expected)
@@ -336,7 +398,7 @@ TEST_CASE("cut_thread_name: keeps a name of at most 15 bytes, cuts a longer one 
                                 << (halved ? ", which cuts a character in half: step back while "
                                              "the byte at the cut is 10xxxxxx"
                                            : ""));
-        CHECK(hex(got) == hex(expected));
+        CHECK(in_quotes(got) == in_quotes(expected));
     }
 }
 
@@ -396,12 +458,12 @@ TEST_CASE(
 
     for (std::size_t i = 0; i < names.size(); ++i) {
         const std::string key = "worker " + std::to_string(i);
-        const std::string inside = from_hex(fact(driver, key + " current_thread_name()"));
+        const std::string inside = unquoted(fact(driver, key + " current_thread_name()"));
         INFO("in Worker " << show(names[i]) << "'s target, current_thread_name() returned "
                           << show(inside) << "; the OS name is set first thing in the new thread");
-        CHECK(hex(inside) == hex(expected[i]));
+        CHECK(in_quotes(inside) == in_quotes(expected[i]));
         INFO("name() must return the whole name given to the constructor");
-        CHECK(hex(from_hex(fact(driver, key + " name()"))) == hex(names[i]));
+        CHECK(in_quotes(unquoted(fact(driver, key + " name()"))) == in_quotes(names[i]));
     }
     INFO("after join(), the driver still has threads that were not there before");
     CHECK(fact(driver, "threads after") == fact(driver, "threads before"));
@@ -488,6 +550,10 @@ TEST_CASE("split_utf8: n pieces in order, cut only between characters, even more
             CHECK(pieces == "threw std::invalid_argument");
             continue;
         }
+        if (pieces.starts_with("threw ")) {
+            FAIL("split_utf8(text, " << n << ") " << pieces
+                                     << "; it must return " << n << " pieces of the text");
+        }
         INFO("split_utf8(text, " << n << ") gave, as OFFSET+SIZE in the text: " << pieces);
         std::vector<std::string> parts;
         std::istringstream words(pieces);
@@ -525,19 +591,22 @@ TEST_CASE("count_in_threads: each chunk in a thread of its own, all running at t
     auto driver = start_driver({"in-threads", "--sizes", joined(random_sizes(rng, n), ',')});
     finish(driver);
 
-    check_all_at_once(driver, n);
-    std::vector<std::string> threads;
+    // Each chunk once, none in the caller's thread (which lives on, so its id is never reused).
+    // That each had a thread of its own shows at the gate: N threads there at once are N threads.
     for (std::size_t i = 0; i < n; ++i) {
         const std::string line = fact(driver, "chunk " + std::to_string(i));
-        INFO("chunk " << i << ": " << line << " (thread 0 is the caller's)");
-        CHECK(line.starts_with("calls 1, "));
-        const std::string thread =
-            line.substr(line.find("thread "), line.find(", name") - line.find("thread "));
-        CHECK(thread != "thread 0");
-        INFO("another chunk ran in the same " << thread << ": one new thread per chunk");
-        CHECK(std::find(threads.begin(), threads.end(), thread) == threads.end());
-        threads.push_back(thread);
+        INFO("chunk " << i << ": " << line);
+        {
+            INFO("count(chunks[" << i << "]) must be called exactly once");
+            CHECK(line.starts_with("calls 1, "));
+        }
+        if (line.find(", thread 0,") != std::string::npos) {
+            FAIL("count(chunks[" << i << "]) ran in the thread that called count_in_threads "
+                                    "(thread 0): each chunk's count must run in a new thread "
+                                    "(std::thread or std::jthread), never in the caller's");
+        }
     }
+    check_all_at_once(driver, n);
 }
 
 TEST_CASE("count_in_threads: threads named chunk-0, chunk-1..., all ended when it returns",
@@ -599,6 +668,8 @@ TEST_CASE("count_in_threads: once every thread has ended, rethrows the lowest ch
     auto driver = start_driver({"in-threads", "--reverse", "--sizes", "5,6,7,8", "--throw",
                                 std::to_string(first) + "," + std::to_string(second)});
     finish(driver);
+    // The later chunk throws first only if the threads run at the same time.
+    check_all_at_once(driver, n);
 
     {
         INFO("chunks " << first << " and " << second
