@@ -625,3 +625,31 @@ TEST_CASE("bank: transfers between four different accounts run at the same time"
     CHECK(after(lines, "meanwhile transfer 2 3 10 -> ") == "true");
     CHECK(after(lines, "balances -> ") == "90 110 90 110");
 }
+
+TEST_CASE("bank: balance() and total() wait for the lock of an account a transfer is changing",
+          "[pts=1]") {
+    // transfer(0, 1, 10) is held at its first unlock (it holds all its locks); meanwhile
+    // balance(0), then total(), each in a thread of its own, must ask for one of those locks and
+    // wait. Reading a balance without its lock is a data race even when the number comes out
+    // right; here it is seen every time, not only when the timing happens to be bad.
+    auto driver = start_driver({"peek"});
+    finish(driver, "the driver never finished");
+    ended_cleanly(driver);
+    const auto lines = driver.out_lines();
+    {
+        INFO(
+            "balance(0) returned while transfer(0, 1, 10) held account 0's mutex: it read the "
+            "balance without that lock, a data race with the transfer writing it. Read it "
+            "while holding the account's mutex");
+        CHECK(after(lines, "meanwhile balance 0 ") == "waits for a lock the transfer holds");
+    }
+    {
+        INFO(
+            "total() returned while transfer(0, 1, 10) held the mutexes of accounts 0 and 1: it "
+            "read their balances without their locks, a data race with the transfer writing "
+            "them. Lock every account, then add");
+        CHECK(after(lines, "meanwhile total ") == "waits for a lock the transfer holds");
+    }
+    CHECK(after(lines, "balance 0 -> ") == "90");
+    CHECK(after(lines, "total -> ") == "200");
+}

@@ -9,6 +9,8 @@
 //   opposite R        transfer(0, 1, 1) and transfer(1, 0, 1) at once, made to meet halfway,
 //                     then R times each way in two threads
 //   disjoint          transfer(2, 3, 10) while transfer(0, 1, 10) holds its locks
+//   peek              balance(0), then total(), each in a thread of its own, while
+//                     transfer(0, 1, 10) holds its locks
 #include <pthread.h>
 
 #include <CLI/CLI.hpp>
@@ -410,7 +412,8 @@ int opposite(int rounds) {
 
 // ---- disjoint: transfers that share no account -----------------------------------------------
 
-// Holds the thread of role 0 at its first unlock (it holds every lock it will take) until told.
+// Holds the thread of role 0 at its first unlock (it holds every lock it will take) until told,
+// and remembers which locks it holds then.
 class HoldOn : public watch::Schedule {
   public:
     void before_unlock(const locks::Mutex*) override {
@@ -418,6 +421,7 @@ class HoldOn : public watch::Schedule {
         std::unique_lock lock(mutex_);
         if (holding_) return;
         holding_ = true;
+        held_ = watch::self().held;
         changed_.notify_all();
         changed_.wait_for(lock, patience, [&] { return released_; });
     }
@@ -431,10 +435,11 @@ class HoldOn : public watch::Schedule {
         changed_.notify_all();
     }
 
-  private:
+  protected:
     std::mutex mutex_;
     std::condition_variable changed_;
     bool holding_ = false, released_ = false;
+    std::vector<const locks::Mutex*> held_;
 };
 
 int disjoint() {
@@ -479,6 +484,94 @@ int disjoint() {
     return 0;
 }
 
+// ---- peek: reading an account while a transfer holds its lock -------------------------------
+
+// HoldOn, and whether each thread of role 1 and up, started while role 0 is held, asked for one of
+// the locks role 0 holds (it must wait for the transfer) or returned without asking.
+class Peek : public HoldOn {
+  public:
+    enum class Seen { nothing, asked, returned };
+
+    void before_lock(const locks::Mutex* m) override {
+        const int r = watch::self().role;
+        if (r < 1) return;
+        std::lock_guard lock(mutex_);
+        if (std::find(held_.begin(), held_.end(), m) == held_.end()) return;
+        if (seen_[r] == Seen::nothing) seen_[r] = Seen::asked;
+        changed_.notify_all();
+    }
+    void returned(int role) {
+        std::lock_guard lock(mutex_);
+        if (seen_[role] == Seen::nothing) seen_[role] = Seen::returned;
+        changed_.notify_all();
+    }
+    Seen wait_for(int role) {
+        std::unique_lock lock(mutex_);
+        changed_.wait_for(lock, patience, [&] { return seen_[role] != Seen::nothing; });
+        return seen_[role];
+    }
+
+  private:
+    Seen seen_[3] = {};
+};
+
+int peek() {
+    locks::Bank bank({100, 100});
+    Peek peek;
+    watch::use(&peek);
+    bool first = false;
+    std::jthread a([&] {
+        name_this_thread("transfer 0->1");
+        watch::self().role = 0;
+        guarded([&] { first = bank.transfer(0, 1, 10); });
+    });
+    const std::pair<std::string, std::function<long()>> calls[] = {
+        {"balance 0", [&] { return bank.balance(0); }},
+        {"total", [&] { return bank.total(); }},
+    };
+    long results[2] = {0, 0};
+    std::vector<std::jthread> readers;
+    if (!peek.wait_holding()) {
+        std::cout << "transfer 0 1 10 took no lock" << std::endl;
+    } else {
+        std::cout << "transfer 0 1 10 holds its locks" << std::endl;
+        for (int i = 0; i < 2; ++i) {
+            const int role = i + 1;
+            readers.emplace_back([&, i, role] {
+                name_this_thread(calls[i].first);
+                watch::self().role = role;
+                guarded([&] { results[i] = calls[i].second(); });
+                peek.returned(role);
+            });
+            std::cout << "meanwhile " << calls[i].first;
+            switch (peek.wait_for(role)) {
+                case Peek::Seen::asked:
+                    std::cout << " waits for a lock the transfer holds" << std::endl;
+                    break;
+                case Peek::Seen::returned:
+                    readers.back().join();
+                    std::cout << " returned " << results[i]
+                              << " without asking for a lock the transfer holds" << std::endl;
+                    break;
+                case Peek::Seen::nothing:
+                    std::cout << " had neither returned nor asked for a lock the transfer holds "
+                              << patience.count() << " ms later" << std::endl;
+                    break;
+            }
+        }
+    }
+    peek.release();
+    a.join();
+    for (auto& r : readers)
+        if (r.joinable()) r.join();
+    watch::use(nullptr);
+    std::cout << "transfer 0 1 10 -> " << std::boolalpha << first << std::endl;
+    for (std::size_t i = 0; i < readers.size(); ++i)
+        std::cout << calls[i].first << " -> " << results[i] << std::endl;
+    std::cout << "balances -> " << list(balances_of(bank)) << std::endl;
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -504,6 +597,8 @@ int main(int argc, char** argv) {
     app.add_subcommand("disjoint", "transfers that share no account")->callback([] {
         std::exit(disjoint());
     });
+    app.add_subcommand("peek", "balance() and total() while a transfer holds its locks")
+        ->callback([] { std::exit(peek()); });
     try {
         app.parse(argc, argv);  // runs the scenario, which exits
     } catch (const CLI::ParseError& error) {

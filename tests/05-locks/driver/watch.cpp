@@ -30,6 +30,7 @@ void Mutex::lock() {
 }
 
 bool Mutex::try_lock() {
+    if (watch::current) watch::current->before_lock(this);
     if (!mutex_.try_lock()) return false;
     watch::self().held.push_back(this);
     if (watch::current) watch::current->after_lock(this);

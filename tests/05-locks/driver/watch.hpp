@@ -17,7 +17,8 @@ struct Self {
 };
 Self& self();
 
-// A scenario's hooks. Each runs in the thread that locks or unlocks, outside the std::mutex call.
+// A scenario's hooks. Each runs in the thread that locks or unlocks, outside the std::mutex call;
+// try_lock() calls before_lock() too, and after_lock() when it succeeds.
 class Schedule {
   public:
     virtual ~Schedule() = default;
