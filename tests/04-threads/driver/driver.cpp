@@ -9,8 +9,9 @@
 // (or not UTF-8) written \xNN.
 //
 // A thread that is still running when the function that should have joined it returns (detach())
-// is seen for sure: the driver's targets and count functions stay busy a short while (a hold) after
-// their work, and a right join() waits for them. The driver then prints "still running: ..." and ends at once
+// is seen for sure: the driver's targets and count functions stay busy after their work until
+// /proc shows the main thread asleep in a wait (a right join() waits for them; a detach() never
+// does). The driver then prints "still running: ..." and ends at once
 // (_exit, status 4), before the detached threads can touch anything that is gone.
 //
 //   driver cut NAME...                         cut_thread_name of each NAME
@@ -139,11 +140,45 @@ std::string own_name() {
     ::_exit(4);
 }
 
-// How long a target (or count function) of the driver stays busy after its work: long enough that
-// a join() that does not wait (detach()) returns while the thread surely still runs. A right join()
-// waits for it.
-milliseconds hold_time(milliseconds deadline) {
-    return std::max(milliseconds(20), deadline / 20);
+// The kernel's id of the thread that runs main(): the thread that calls your functions.
+pid_t main_thread = 0;
+
+// What /proc says the main thread is doing: its state letter, then the system call it is in
+// with its arguments (a sleeping join() is a futex() wait on the joined thread's id).
+std::string main_thread_doing() {
+    const std::string task = fmt::format("/proc/self/task/{}/", main_thread);
+    std::ifstream stat_file(task + "stat");
+    std::string stat;
+    std::getline(stat_file, stat);
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size()) return "";
+    std::ifstream syscall_file(task + "syscall");
+    std::string call;
+    std::getline(syscall_file, call);
+    return stat.substr(paren + 2, 1) + " " + call;
+}
+
+// Called by a thread of the driver's (a target, a count function) once its work is done: returns
+// when the main thread has been asleep, in one same wait, for a millisecond, which is what a
+// join() (or anything that waits for this thread to end) looks like from /proc; or at the
+// deadline. A join() that does not wait (detach()) never sleeps: the function that should have
+// joined returns while this thread surely still runs, and the driver sees it. A right join()
+// costs a millisecond or two, not a fixed pause.
+void until_main_waits(milliseconds deadline) {
+    if (::gettid() == main_thread) return;  // the caller's own thread: nobody to wait for
+    const auto until = Clock::now() + deadline;
+    std::string seen;
+    auto since = Clock::now();
+    while (Clock::now() < until) {
+        const std::string now = main_thread_doing();
+        if (now.empty() || now[0] != 'S' || now != seen) {
+            seen = now;
+            since = Clock::now();
+        } else if (Clock::now() - since >= 1ms) {
+            return;
+        }
+        std::this_thread::sleep_for(100us);
+    }
 }
 
 // True for the exception of a TODO left in workers.cpp. The driver never reports it as a fact: it
@@ -248,7 +283,6 @@ void cut(const std::vector<std::string>& names) {
 // The target waits for start() to return: a start() that runs the target itself never returns
 // while the target runs. join() must make the target's plain write visible (ThreadSanitizer knows).
 void worker_runs(long value, milliseconds deadline) {
-    const milliseconds hold = hold_time(deadline);
     const std::thread::id caller = std::this_thread::get_id();
     Event start_returned;
     std::thread::id target_thread;
@@ -259,7 +293,7 @@ void worker_runs(long value, milliseconds deadline) {
         target_thread = std::this_thread::get_id();
         waited = start_returned.wait(deadline);
         written = value;
-        std::this_thread::sleep_for(hold);
+        until_main_waits(deadline);
         target_ended = true;
     });
     worker.start();
@@ -351,16 +385,15 @@ void join_and_tell(workers::Worker& worker, const std::atomic<bool>& ended, std:
 }
 
 void worker_throws(const std::string& message, milliseconds deadline) {
-    const milliseconds hold = hold_time(deadline);
     std::atomic<bool> failing_ended = false;
     std::atomic<bool> fine_ended = false;
     workers::Worker failing("failing", [&] {
-        std::this_thread::sleep_for(hold);
+        until_main_waits(deadline);
         failing_ended = true;
         throw TargetError(message);
     });
     workers::Worker fine("fine", [&] {
-        std::this_thread::sleep_for(hold);
+        until_main_waits(deadline);
         fine_ended = true;
     });
     failing.start();
@@ -390,13 +423,12 @@ void try_step(std::string_view what, Step step) {
 }
 
 void worker_misuse(milliseconds deadline) {
-    const milliseconds hold = hold_time(deadline);
     std::atomic<int> runs = 0;
     std::atomic<bool> run_ended = false;
     {
         workers::Worker worker("misuse", [&] {
             ++runs;
-            std::this_thread::sleep_for(hold);
+            until_main_waits(deadline);
             run_ended = true;
         });
         try_step("join() before start()", [&] { worker.join(); });
@@ -413,7 +445,7 @@ void worker_misuse(milliseconds deadline) {
     {
         workers::Worker worker("destroyed", [&] {
             go.wait(deadline);
-            std::this_thread::sleep_for(hold);
+            until_main_waits(deadline);
             ended = true;
         });
         worker.start();
@@ -470,8 +502,8 @@ struct InThreads {
 };
 
 // count_in_threads on chunks of the given sizes, with a count function of the driver's: it says
-// which thread and name it runs with, waits at the gate for all the others, stays busy a short
-// hold, with --reverse ends only after the chunk after it has ended, and with --throw throws for
+// which thread and name it runs with, waits at the gate for all the others, stays busy until the
+// caller waits (until_main_waits), with --reverse ends only after the chunk after it has ended, and with --throw throws for
 // the chosen chunks. The waits after the gate happen only if the gate saw every thread at once,
 // and a reverse wait that gives up ends them all: a program that runs its threads one after
 // another is told so within one deadline. When count_in_threads returns while a count is still
@@ -487,7 +519,6 @@ void in_threads(const InThreads& options, milliseconds deadline) {
     say("threads before: {}", before);
     const std::string caller_name = own_name();
     Gate gate(n, deadline, options.hold);
-    const milliseconds hold = options.hold ? milliseconds(0) : hold_time(deadline);
     std::mutex mutex;  // guards the seven below
     std::vector<std::thread::id> threads(n);
     std::vector<std::string> names(n);
@@ -518,7 +549,7 @@ void in_threads(const InThreads& options, milliseconds deadline) {
         }
         gate.arrive_and_wait();
         const bool together = gate.complete();
-        if (together) std::this_thread::sleep_for(hold);
+        if (together && !options.hold) until_main_waits(deadline);
         std::unique_lock lock(mutex);
         if (together && options.reverse && i + 1 < n) {
             if (!one_ended.wait_for(lock, deadline, [&] { return ended[i + 1] || gave_up; })) {
@@ -635,6 +666,7 @@ int main(int argc, char** argv) {
     count_cmd->add_option("--threads", threads)->required();
     CLI11_PARSE(app, argc, argv);
 
+    main_thread = ::gettid();
     const milliseconds deadline(deadline_ms);
     try {
         if (*cut_cmd) cut(names);
