@@ -11,8 +11,8 @@
 // A thread that is still running when the function that should have joined it returns (detach())
 // is seen for sure: the driver's targets and count functions stay busy after their work until
 // /proc shows the main thread asleep in a wait (a right join() waits for them; a detach() never
-// does). The driver then prints "still running: ..." and ends at once
-// (_exit, status 4), before the detached threads can touch anything that is gone.
+// does). The driver then prints "still running: ..." and ends at once (_exit, status 4), before
+// the detached threads can touch anything that is gone.
 //
 //   driver cut NAME...                         cut_thread_name of each NAME
 //   driver worker-runs --value V               start() returns at once, join() waits
@@ -503,8 +503,8 @@ struct InThreads {
 
 // count_in_threads on chunks of the given sizes, with a count function of the driver's: it says
 // which thread and name it runs with, waits at the gate for all the others, stays busy until the
-// caller waits (until_main_waits), with --reverse ends only after the chunk after it has ended, and with --throw throws for
-// the chosen chunks. The waits after the gate happen only if the gate saw every thread at once,
+// caller waits (until_main_waits), with --reverse ends only after the chunk after it has ended,
+// and with --throw throws for the chosen chunks. The waits after the gate happen only if the gate saw every thread at once,
 // and a reverse wait that gives up ends them all: a program that runs its threads one after
 // another is told so within one deadline. When count_in_threads returns while a count is still
 // running (detach()), the driver says so and ends at once.
