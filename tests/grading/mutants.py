@@ -237,12 +237,20 @@ def main():
               + ", ".join(f"{s} {reference.get(s, {}).get('status')} {reference.get(s, {}).get('points')}"
                           f"/{reference.get(s, {}).get('max')}" for s in slugs))
     caught = kept = 0
+    misses = []
     for student, (lesson, mutant, why) in students.items():
         ok, line = verdict(student, lesson, mutant, why, graded, reference_ok)
         caught += ok
         kept += "KEPT FULL MARKS" in line
+        if not ok:
+            misses.append(line)
         print(line, flush=True)
     failed += count - caught
+    if misses:
+        # Said again at the end: a long run's log is often cut to its last lines.
+        print(f"\nNot as expected ({len(misses)}):")
+        for line in misses:
+            print("  " + line)
 
     print(f"\n{count} mutants and correct variants: {caught} as expected, {count - caught} not"
           + (f" ({kept} kept full marks)" if kept else "")
