@@ -119,6 +119,13 @@ function(workbook_add_lesson lesson tree_dir)
             target_compile_options(${slug}-driver-objects PRIVATE ${sanitize_flags})
             target_compile_options(${slug}-program PRIVATE ${sanitize_flags})
             target_link_options(${slug}-program PRIVATE ${sanitize_flags})
+            # gold links a ThreadSanitizer program in half the time of the default linker (0.1 s
+            # of each save); where there is no gold, the default linker does it.
+            include(CheckLinkerFlag)
+            check_linker_flag(CXX -fuse-ld=gold WORKBOOK_HAS_GOLD)
+            if(WORKBOOK_HAS_GOLD)
+                target_link_options(${slug}-program PRIVATE -fuse-ld=gold)
+            endif()
         endif()
         # The lesson's own headers (the contract, the same in starter/ and solutions/), precompiled:
         # the standard headers they include (<thread>, <mutex>, <functional>...) are most of the
