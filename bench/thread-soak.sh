@@ -3,7 +3,9 @@
 #   - the solution's tests pass in every one of RUNS runs (default 50);
 #   - the untouched starter's tests fail in every run;
 #   - every racy variant of the mutation corpus (a mutant whose "message" is "data race") fails in
-#     every run, each time with that message, in the test cases it must lose.
+#     every run, each time with that message, in the test cases it must lose;
+#   - so does every detach() variant (a mutant named detach-...), which is caught by watching the
+#     caller's thread wait in join(), not by ThreadSanitizer.
 # One build folder: each variant's file is copied into its tree in turn and only the lesson's
 # program is rebuilt. Bounded: RUNS runs of each, every one under `timeout`.
 # Usage: bench/thread-soak.sh [LESSON...]   (default: 04 05)
@@ -54,16 +56,18 @@ for lesson in "${lessons[@]}"; do
     slug=$(basename "$(ls -d "$root/lessons/$lesson"-*)")
     soak "$slug solution (must pass)" "$slug" "$root/solutions/$slug" pass
     soak "$slug untouched starter (must fail)" "$slug" "$root/starter/$slug" fail
-    # The racy variants, each run on the test cases it must lose (Catch2: prefix*, comma = or).
-    while IFS=$'\t' read -r name spec; do
-        soak "$slug $name (must fail)" "$slug" "$soak/variants/$slug.$name/$slug" fail "data race" "$spec"
+    # The racy and detach() variants, each run on the test cases it must lose (Catch2: prefix*,
+    # comma = or).
+    while IFS=$'\t' read -r name spec words; do
+        soak "$slug $name (must fail)" "$slug" "$soak/variants/$slug.$name/$slug" fail "$words" "$spec"
     done < <(python3 - "$root" "$slug" <<'PY'
 import json, re, sys
 from pathlib import Path
 root, slug = Path(sys.argv[1]), sys.argv[2]
 for m in json.loads((root / "tests" / slug / "mutants.json").read_text())["mutants"]:
-    if m.get("message") == "data race":
-        print(m["name"] + "\t" + ",".join(re.sub(r'([\\,\[\]*~"])', r"\\\1", p) + "*" for p in m["loses"]))
+    if m.get("message") == "data race" or m["name"].startswith("detach-"):
+        spec = ",".join(re.sub(r'([\\,\[\]*~"])', r"\\\1", p) + "*" for p in m["loses"])
+        print(m["name"] + "\t" + spec + "\t" + m.get("message", ""))
 PY
 )
 done
