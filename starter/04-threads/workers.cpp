@@ -37,9 +37,9 @@ std::string cut_thread_name(std::string_view name) {
 }
 
 void set_current_thread_name(std::string_view name) {
-    // TODO: pthread_setname_np(pthread_self(), cut.c_str()) with cut = cut_thread_name(name).
-    // Like every pthread function, it returns 0 or an error number (it does not set errno): for
-    // an error, throw std::system_error(error, std::generic_category(), "pthread_setname_np").
+    // TODO: give the calling thread the name cut_thread_name(name), with pthread_setname_np().
+    // Like every pthread function, it returns 0 or an error number (it does not set errno): turn
+    // an error into a std::system_error (std::generic_category()) that names the call.
     // Then delete the two lines below.
     static_cast<void>(name);
     throw std::logic_error(
@@ -47,9 +47,8 @@ void set_current_thread_name(std::string_view name) {
 }
 
 std::string current_thread_name() {
-    // TODO: pthread_getname_np(pthread_self(), buffer, sizeof buffer) into a buffer of 16 chars
-    // (15 bytes and the '\0'), and return the buffer as a std::string. An error number other
-    // than 0: throw std::system_error as above, naming pthread_getname_np.
+    // TODO: read the calling thread's name back with pthread_getname_np(), into a buffer with
+    // room for 15 bytes and the '\0', and return it. An error: a std::system_error, as above.
     // Then delete the line below.
     throw std::logic_error(
         "TODO: current_thread_name is not written yet (starter/04-threads/workers.cpp)");
@@ -61,21 +60,19 @@ Worker::Worker(std::string name, std::function<void()> target)
     : name_(std::move(name)), target_(std::move(target)) {}
 
 Worker::~Worker() {
-    // TODO: if thread_ can still be joined (thread_.joinable()), join it. A destructor must not
-    // throw, so this is all: an exception the target threw is dropped. Without it, destroying a
-    // started Worker that nobody joined calls std::terminate and the program dies.
+    // TODO: a Worker that was started and never joined is joined here. Without it, its
+    // std::thread is destroyed while it can still be joined, which calls std::terminate. A
+    // destructor must not throw: an exception the target threw is dropped.
 }
 
 void Worker::start() {
-    // TODO: Python's start().
-    //   - started already? throw std::logic_error("threads can only be started once");
-    //   - started_ = true; alive_ = true;  (before the thread exists: is_alive() is true as soon
-    //     as start() returns)
-    //   - thread_ = std::thread([this] { ... }); the new thread, and only it, runs:
-    //       try { set_current_thread_name(name_); target_(); }
-    //       catch (...) { error_ = std::current_exception(); }  (an exception must not leave a
-    //                                                          thread: std::terminate)
-    //       alive_ = false;                                    (the very last thing it does)
+    // TODO: Python's start(), as workers.hpp describes it.
+    //   - A second start() throws std::logic_error.
+    //   - is_alive() must be true as soon as start() returns: mark it before the thread exists.
+    //   - Start thread_. The new thread, and only it, takes the Worker's name, then runs the
+    //     target. An exception must not leave a thread (that calls std::terminate): catch it and
+    //     keep it in error_ for join(). Marking the Worker no longer alive is the last thing the
+    //     thread does.
     // Then delete the line below.
     throw std::logic_error(
         "TODO: Worker::start is not written yet (starter/04-threads/workers.cpp)");
@@ -83,18 +80,17 @@ void Worker::start() {
 
 void Worker::join() {
     // TODO: Python's join(), and the target's exception given back.
-    //   - never started? throw std::logic_error("cannot join a Worker before start()");
-    //   - joined already (!thread_.joinable())? return;
-    //   - thread_.join(); then, if error_ holds an exception, rethrow it once:
-    //       std::rethrow_exception(std::exchange(error_, nullptr));
+    //   - Never started: std::logic_error. Joined already: nothing to do.
+    //   - Otherwise wait for the thread to end; then, if the target threw, rethrow that exception
+    //     here, in the caller, once (a second join() has nothing to rethrow).
     // Then delete the line below.
     throw std::logic_error(
         "TODO: Worker::join is not written yet (starter/04-threads/workers.cpp)");
 }
 
 bool Worker::is_alive() const {
-    // TODO: return alive_. Not thread_.joinable(): that stays true after the target has
-    // returned, until join().
+    // TODO: is the target still running? Not thread_.joinable(): that stays true after the
+    // target has returned, until join().
     // Then delete the line below.
     throw std::logic_error(
         "TODO: Worker::is_alive is not written yet (starter/04-threads/workers.cpp)");
@@ -103,10 +99,10 @@ bool Worker::is_alive() const {
 // ---- Counting characters with threads ----------------------------------------------------------
 
 std::vector<std::string_view> split_utf8(std::string_view text, std::size_t pieces) {
-    // TODO: pieces == 0: throw std::invalid_argument. Otherwise, with start = 0, for i from 1 to
-    // pieces: aim the end of piece i at text.size() * i / pieces, move it forward while the byte
-    // there continues a character (is_continuation), push text.substr(start, end - start) and
-    // start again from end. The last end is text.size().
+    // TODO: cut `text` into `pieces` views of nearly equal sizes (workers.hpp gives the bound),
+    // in order, that together are the whole text, and never cut a character in two: a cut aimed
+    // at a byte that continues a character (is_continuation) moves to that character's edge. No
+    // pieces at all: std::invalid_argument. More pieces than characters: some pieces are empty.
     // Then delete the two lines below.
     static_cast<void>(text), static_cast<void>(pieces);
     throw std::logic_error("TODO: split_utf8 is not written yet (starter/04-threads/workers.cpp)");
@@ -116,16 +112,13 @@ std::vector<std::size_t> count_in_threads(
     std::span<const std::string_view> chunks,
     const std::function<std::size_t(std::string_view)>& count) {
     // TODO: one thread per chunk, all started before any is joined.
-    //   - results(chunks.size()) and errors(chunks.size()) (std::exception_ptr): slot i belongs
-    //     to thread i alone, so the threads need no lock.
-    //   - std::vector<std::jthread> threads; for each i:
-    //       threads.emplace_back([&, i] { ... });   (i by value: the loop changes it)
-    //     and in the thread: set_current_thread_name("chunk-" + std::to_string(i)), then
-    //     results[i] = count(chunks[i]), all in a try; catch (...) keeps
-    //     std::current_exception() in errors[i].
-    //   - let `threads` go out of scope (a jthread joins in its destructor), or join them all
-    //     in a second loop; then rethrow the first error (std::rethrow_exception), else return
-    //     the results.
+    //   - Thread i is named "chunk-i" and runs count(chunks[i]); its result goes in a slot of
+    //     its own, so that the threads need no lock. Careful what the thread's lambda captures
+    //     by reference: the loop's counter changes while the threads run.
+    //   - An exception in thread i is caught there and kept (std::exception_ptr) for later.
+    //   - Every thread is joined before this returns (std::jthread does it in its destructor).
+    //     Then the first chunk's exception, if any, is rethrown; else the results, in the
+    //     order of the chunks.
     // Then delete the two lines below.
     static_cast<void>(chunks), static_cast<void>(count);
     throw std::logic_error(
@@ -138,8 +131,8 @@ std::size_t count_code_points(std::string_view text) {
 }
 
 std::size_t count_characters(std::string_view text, std::size_t threads) {
-    // TODO: split_utf8(text, threads), then count_in_threads(pieces, count_code_points), then
-    // the sum of the counts (std::accumulate, with std::size_t{0} to start from).
+    // TODO: put the three together: split the text, count each piece in its own thread with
+    // count_code_points, and add up the counts.
     // Then delete the two lines below.
     static_cast<void>(text), static_cast<void>(threads);
     throw std::logic_error(

@@ -54,8 +54,8 @@ bool Bank::transfer(std::size_t from, std::size_t to, long amount) {
     //   - Refuse (return false, before locking anything) when from == to or amount <= 0: locking
     //     the same mutex twice waits for ever.
     //   - Lock both accounts' mutexes in a way that cannot deadlock when another thread transfers
-    //     the other way at the same time: std::scoped_lock lock(a.mutex, b.mutex); or always
-    //     the account with the smaller number first.
+    //     the other way at the same time: one std::scoped_lock over both mutexes at once, or
+    //     always the account with the smaller number first.
     //   - Then, under those locks, check the balance (refuse if it would go below 0) and move
     //     the money. A check made before locking is already stale when you act on it.
     // Then delete the two lines below.
