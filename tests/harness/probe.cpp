@@ -418,7 +418,13 @@ struct Program::State {
         bool dropped = false;  // more than cap bytes arrived
         bool closed = false;
         std::size_t folded = 0;  // library frames of a sanitizer report not logged yet
+        std::size_t reports = 0;         // sanitizer reports begun on this stream
+        bool hiding = false;             // inside a report past the first shown_reports
+        std::size_t hidden_reports = 0;  // reports hidden and not yet counted in the log
     };
+    // A program with a race in a loop can print fifty reports: the transcript shows the first ones
+    // in full (describe() sums up the distinct ones) and counts the rest.
+    static constexpr std::size_t shown_reports = 2;
     std::array<Stream, 2> streams;
     std::vector<std::pair<int, std::size_t>> order;  // (stream, line index), in arrival order
     std::optional<ExitStatus> exit;
@@ -459,6 +465,20 @@ struct Program::State {
         std::string line = std::move(s.partial);
         s.partial.clear();
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (which == err_stream && starts_sanitizer_report(line) && ++s.reports > shown_reports) {
+            s.hiding = true;
+            ++s.hidden_reports;
+        }
+        // Past the reports shown, a report's lines (to its SUMMARY) and the rules between reports
+        // are kept but not logged.
+        const bool rule = line.size() >= 10 && line.find_first_not_of('=') == std::string::npos;
+        if (which == err_stream && (s.hiding || (rule && s.reports >= shown_reports))) {
+            if (line.starts_with("SUMMARY:")) s.hiding = false;
+            s.lines.push_back(std::move(line));
+            order.emplace_back(which, s.lines.size() - 1);
+            return;
+        }
+        if (which == err_stream) count_hidden(which);
         // A sanitizer report's stack frames in the standard library, the runtime or the lesson's
         // driver are folded into a count: the transcript keeps the frames of the student's code.
         if (which == err_stream && is_library_frame(line)) {
@@ -480,6 +500,16 @@ struct Program::State {
         s.folded = 0;
     }
 
+    // Under `mutex`: logs how many reports were hidden since the last line logged, if any.
+    void count_hidden(int which) {
+        Stream& s = streams[which];
+        if (s.hidden_reports == 0) return;
+        fold(which);
+        log(fmt::format("{}... ({} more sanitizer report{} not shown here: the first {} are above)",
+                        prefix(which), s.hidden_reports, s.hidden_reports == 1 ? "" : "s", shown_reports));
+        s.hidden_reports = 0;
+    }
+
     // Under `mutex`: the stream reached end of file (or will not be read any more).
     void close_stream(int which) {
         Stream& s = streams[which];
@@ -487,6 +517,7 @@ struct Program::State {
         s.closed = true;
         if (!s.partial.empty()) end_line(which);
         fold(which);
+        count_hidden(which);
         changed.notify_all();
     }
 

@@ -126,8 +126,12 @@ std::string meaning(const std::string& kind) {
     if (kind == "data race")
         return "two threads used the same variable at the same time, at least one of them writing, with "
                "nothing ordering them. Guard every use of it with the same mutex (or make it a "
-               "std::atomic), or hand it over by join(). It is a bug even when the results come out right: "
-               "the next run, or the next compiler, may lose an update.";
+               "std::atomic), or hand it over by join(). If one side is a thread still running after "
+               "the function that started it returned, that thread was detach()ed or never joined: "
+               "join it before its results are used. A std::lock_guard with no name "
+               "(std::lock_guard<std::mutex>{m};) unlocks at the end of its own line and guards "
+               "nothing. It is a bug even when the results come out right: the next run, or the next "
+               "compiler, may lose an update.";
     if (kind.starts_with("lock-order-inversion"))
         return "your code takes the same two mutexes in opposite orders at different times (one thread "
                "is enough to show it): two threads doing so at once can each hold one and wait forever "
@@ -151,6 +155,11 @@ std::string meaning(const std::string& kind) {
 }
 
 }  // namespace
+
+bool starts_sanitizer_report(std::string_view line) {
+    std::string tool, kind;
+    return line.find("Sanitizer: ") != std::string_view::npos && header_of(line, tool, kind);
+}
 
 bool is_library_frame(std::string_view line) {
     const auto frame = frame_of(line);

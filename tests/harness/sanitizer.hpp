@@ -43,6 +43,10 @@ std::vector<SanitizerReport> sanitizer_reports(std::string_view text);
 // not the student's: the transcript folds these away and counts them.
 bool is_library_frame(std::string_view line);
 
+// The first line of a report: "WARNING: ThreadSanitizer: data race (pid=12)", "==12==ERROR:
+// AddressSanitizer: ...". The transcript shows a program's first reports in full, counts the rest.
+bool starts_sanitizer_report(std::string_view line);
+
 // What a student reads: per report, the kind, what it means and what usually fixes it, and each
 // place at their file:line in their function. Reports of the same kind and places count once.
 std::string describe(const std::vector<SanitizerReport>& reports);

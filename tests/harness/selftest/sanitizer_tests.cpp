@@ -150,6 +150,27 @@ TEST_CASE("a real ThreadSanitizer run: the race and the lock-order inversion at 
 }
 #endif
 
+TEST_CASE("a program's first two sanitizer reports are in the transcript, the rest are counted") {
+    // Five copies of the report on stderr, then a line of the program's own.
+    std::string script = "for i in 1 2 3 4 5; do cat >&2 <<'EOF'\n";
+    script += race_report;
+    script += "EOF\ndone; echo 'my own line' >&2";
+    probe::clear_transcript();
+    probe::Program program("/bin/sh", {"-c", script});
+    CHECK(program.wait_exit().ok());
+    const std::string log = probe::transcript();
+    std::size_t shown = 0;
+    for (std::size_t at = log.find("WARNING: ThreadSanitizer"); at != std::string::npos;
+         at = log.find("WARNING: ThreadSanitizer", at + 1))
+        ++shown;
+    CHECK(shown == 2);
+    CHECK(contains(log, "... (3 more sanitizer reports not shown here: the first 2 are above)\n"));
+    CHECK(contains(log, "my own line"));
+    CHECK(log.find("3 more sanitizer reports") < log.find("my own line"));
+    CHECK(probe::sanitizer_reports(program.err()).size() == 5);  // all kept
+    probe::clear_transcript();
+}
+
 TEST_CASE("interactive stdin: lines written as the test goes, then end of file") {
     probe::Program::Options options;
     options.interactive_stdin = true;
