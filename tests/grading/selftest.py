@@ -343,8 +343,12 @@ def main():
     values = {"@WORKBOOK_ROOT@": str(root), "@TOKEN@": token, "@SUBMISSIONS@": str(subs), "@OUT@": str(out)}
     shutil.copytree(root / "solutions", subs / "reference")
     shutil.copytree(root / "starter", subs / "untouched")
-    for name, (folder, _) in hostiles.items():
+    for name, (folder, expect) in hostiles.items():
         copy_submission(folder, subs / name, values)
+        # Folders that are symbolic links (git keeps a link, and cp -r copies it as one).
+        (subs / name).mkdir(parents=True, exist_ok=True)
+        for link, target in expect.get("links", {}).items():
+            (subs / name / link).symlink_to(substitute(target, values))
     expected_students = {"reference", "untouched", *hostiles}
 
     cmd = [str(cli), "--root", str(root), "--no-color", "grade", str(subs), "--out", str(out),
@@ -429,10 +433,12 @@ def main():
     check(book.get("unsafe") is args.unsafe, f"gradebook.json says unsafe: {str(args.unsafe).lower()}",
           f"it says {book.get('unsafe')!r}")
     if not args.unsafe:
-        unconfined = {n: s["isolation"] for n, s in students.items()
+        # A submission none of whose lessons was there to compile (every one "missing") ran nothing.
+        ran = {n: s for n, s in students.items() if any(l["status"] != "missing" for l in s["lessons"])}
+        unconfined = {n: s["isolation"] for n, s in ran.items()
                       if not s["isolation"] or s["isolation"].startswith(("none", "error"))}
-        check(not unconfined, "every submission was graded confined (isolation: "
-              f"{', '.join(sorted({s['isolation'] for s in students.values()}))})", str(unconfined))
+        check(not unconfined, "every submission that ran was graded confined (isolation: "
+              f"{', '.join(sorted({s['isolation'] for s in ran.values()}))})", str(unconfined))
     try:
         rows = (out / "gradebook.csv").read_text().splitlines()
         csv_ok = rows[0].startswith("student,") and len(rows) == 1 + len(students)

@@ -92,13 +92,40 @@ struct Hash {
     std::string hex() const { return fmt::format("{:016x}", value); }
 };
 
-// Reads a student's file without following links: a submission may not point the grader at the
-// solutions or at anything else on the machine. Returns nullopt with `why` set when refused.
-std::optional<std::string> read_submitted(const fs::path& path, std::string& why) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+// Reads a student's file, `relative` to their folder (students/NAME), one component at a time and
+// without following any link: a submission may not point the grader at the solutions, at a
+// classmate's folder or at anything else on the machine, whether the link is the file, its lesson
+// folder or a clone's starter/ (a link to /proc/self/cwd/... needs no path known beforehand).
+// Returns nullopt with `why` set when refused.
+std::optional<std::string> read_submitted(const fs::path& base, const fs::path& relative, std::string& why) {
+    int dir = ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir < 0) {
+        why = fmt::format("the submission's folder cannot be opened: {}", std::strerror(errno));
+        return std::nullopt;
+    }
+    fs::path walked;
+    std::vector<fs::path> parts(relative.begin(), relative.end());
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+        walked /= parts[i];
+        struct stat st {};
+        const bool is_link = ::fstatat(dir, parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+        const int next = is_link ? -1 : ::openat(dir, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        const int error = errno;
+        ::close(dir);
+        if (next < 0) {
+            why = is_link || error == ELOOP ? fmt::format("{}/ is a symbolic link (not accepted)", walked.string())
+                  : error == ENOENT         ? "missing"
+                                            : fmt::format("{}/: {}", walked.string(), std::strerror(error));
+            return std::nullopt;
+        }
+        dir = next;
+    }
+    const int fd = ::openat(dir, parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    const int error = errno;
+    ::close(dir);
     if (fd < 0) {
-        why = errno == ENOENT ? "missing" : errno == ELOOP ? "a symbolic link (not accepted)"
-                                                            : std::strerror(errno);
+        why = error == ENOENT ? "missing" : error == ELOOP ? "a symbolic link (not accepted)"
+                                                            : std::strerror(error);
         return std::nullopt;
     }
     struct stat st {};
@@ -404,7 +431,9 @@ public:
         return names;
     }
 
-    StudentGrade grade(const std::string& name, const fs::path& tree) {
+    // `folder` is the student's folder in the submissions, `tree` the lesson folders' parent in it
+    // (the folder itself, or a clone's starter/).
+    StudentGrade grade(const std::string& name, const fs::path& folder, const fs::path& tree) {
         StudentGrade s;
         s.name = name;
         // The files a student is graded on, read once, without following links.
@@ -415,7 +444,9 @@ public:
         for (const LessonPlan& plan : plans_) {
             for (const std::string& file : plan.lesson->files) {
                 std::string why;
-                auto content = read_submitted(tree / plan.lesson->slug / file, why);
+                auto content = read_submitted(folder, (tree == folder ? fs::path() : tree.lexically_relative(folder)) /
+                                                              plan.lesson->slug / file,
+                                              why);
                 hash.add(plan.lesson->slug + "/" + file);
                 hash.add(content ? *content : "\x01" + why);
                 if (!content) refused[plan.lesson->slug] += fmt::format("{}: {}\n", file, why);
@@ -890,7 +921,7 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
                     const auto& [name, tree] = students[i];
                     const auto t0 = std::chrono::steady_clock::now();
                     try {
-                        grades[i] = grader.grade(name, tree);
+                        grades[i] = grader.grade(name, options.submissions / name, tree);
                     } catch (const std::exception& e) {
                         grades[i].name = name;
                         grades[i].isolation = "error";
