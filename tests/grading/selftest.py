@@ -88,8 +88,18 @@ def load_hostiles(only):
     for folder in sorted(p for p in HOSTILE.iterdir() if p.is_dir()):
         if only and folder.name not in only:
             continue
-        hostiles[folder.name] = (folder, json.loads((folder / "expect.json").read_text()))
+        expect = json.loads((folder / "expect.json").read_text())
+        # "folder": the submission's folder name, when it is not this folder's (bytes that are not
+        # UTF-8 come as lone surrogates, "\udce9" for the Latin-1 byte 0xe9).
+        hostiles[expect.get("folder", folder.name)] = (folder, expect)
     return hostiles
+
+
+def shown(name):
+    """A submission's name as grade shows it: UTF-8 as it is, other bytes and control characters as \\xNN."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join("".join(f"\\x{b:02x}" for b in c.encode()) if ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 else c
+                   for c in text)
 
 
 # Lesson 01's hostile submissions are the reference solution with only its end replaced: their
@@ -345,11 +355,14 @@ def main():
     shutil.copytree(root / "starter", subs / "untouched")
     for name, (folder, expect) in hostiles.items():
         copy_submission(folder, subs / name, values)
+        # The reference's own files, when the attack is not in the code.
+        if expect.get("solution"):
+            shutil.copytree(root / "solutions" / expect["lesson"], subs / name / expect["lesson"])
         # Folders that are symbolic links (git keeps a link, and cp -r copies it as one).
         (subs / name).mkdir(parents=True, exist_ok=True)
         for link, target in expect.get("links", {}).items():
             (subs / name / link).symlink_to(substitute(target, values))
-    expected_students = {"reference", "untouched", *hostiles}
+    expected_students = {"reference", "untouched", *(shown(n) for n in hostiles)}
 
     cmd = [str(cli), "--root", str(root), "--no-color", "grade", str(subs), "--out", str(out),
            "--jobs", str(args.jobs), "--lessons", ",".join(LESSONS), "--case-timeout", str(args.case_timeout),
@@ -483,9 +496,11 @@ def main():
     seconds = student_seconds(lines)
     if len(reference) == len(points):
         for name, (_, expect) in hostiles.items():
+            name = shown(name)
             if name in students:
                 check_hostile(check, name, expect, students[name], reference, seconds, args.case_timeout)
         for name, (_, expect) in hostiles.items():
+            name = shown(name)
             twin = expect.get("same_as")
             if twin and name in students and twin in students:
                 def scores(s):

@@ -180,10 +180,52 @@ void add_path_name(std::vector<PathName>& names, const fs::path& path, const std
 }
 
 std::string csv_field(std::string_view s) {
-    if (s.find_first_of(",\"\n") == std::string_view::npos) return std::string(s);
+    if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
     std::string out = "\"";
     for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
     return out + "\"";
+}
+
+// A submission's folder name as the gradebook, the output folders and the terminal show it: valid
+// UTF-8 as it is, every other byte and every control character as \xNN. A folder named in Latin-1
+// or with a carriage return in its name then makes no invalid JSON, no extra CSV row and no
+// terminal escape, and two different names stay different.
+std::string shown_name(std::string_view raw) {
+    std::string out;
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(raw[i]); };
+    for (std::size_t i = 0; i < raw.size();) {
+        const unsigned char lead = byte(i);
+        std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+        bool valid = length > 0 && i + length <= raw.size();
+        std::uint32_t cp = length == 1 ? lead : length == 2 ? lead & 0x1F : length == 3 ? lead & 0x0F : lead & 0x07;
+        for (std::size_t k = 1; valid && k < length; ++k) {
+            valid = (byte(i + k) & 0xC0) == 0x80;
+            cp = (cp << 6) | (byte(i + k) & 0x3F);
+        }
+        // No overlong form, no surrogate, nothing past U+10FFFF.
+        if (valid && length > 1)
+            valid = cp >= (length == 2 ? 0x80u : length == 3 ? 0x800u : 0x10000u) && (cp < 0xD800 || cp > 0xDFFF) &&
+                    cp <= 0x10FFFF;
+        if (!valid || cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
+            if (valid && length == 2) {  // a C1 control character: both bytes
+                out += fmt::format("\\x{:02x}\\x{:02x}", byte(i), byte(i + 1));
+                i += 2;
+            } else {
+                out += fmt::format("\\x{:02x}", lead);
+                i += 1;
+            }
+            continue;
+        }
+        out.append(raw.substr(i, length));
+        i += length;
+    }
+    return out;
+}
+
+// JSON as the grader writes it: a byte that is not UTF-8 (a message, a name) becomes U+FFFD
+// instead of an exception that would lose the whole file.
+std::string json_text(const json& j) {
+    return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 // ---- what the grader built once ----------------------------------------------------------------
@@ -487,7 +529,7 @@ public:
             if (lesson.status != "graded") lesson.points = 0;
             s.lessons.push_back(std::move(lesson));
         }
-        write_all(cache, to_json(s).dump(2));
+        write_all(cache, json_text(to_json(s)));
         return s;
     }
 
@@ -885,12 +927,17 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
         plans.push_back(std::move(plan));
     }
 
-    std::vector<std::pair<std::string, fs::path>> students;
+    struct Submission {
+        std::string name;  // as shown (shown_name)
+        fs::path folder;   // students/NAME as it is on disk
+        fs::path tree;     // the folder, or a clone's starter/
+    };
+    std::vector<Submission> students;
     for (const auto& entry : fs::directory_iterator(options.submissions)) {
         if (entry.is_symlink() || !entry.is_directory()) continue;
-        students.emplace_back(entry.path().filename().string(), submitted_tree(entry.path()));
+        students.push_back({shown_name(entry.path().filename().string()), entry.path(), submitted_tree(entry.path())});
     }
-    std::sort(students.begin(), students.end());
+    std::sort(students.begin(), students.end(), [](const Submission& a, const Submission& b) { return a.name < b.name; });
     std::cout << fmt::format("Grading {} submissions, {} at a time{}.", students.size(), options.jobs,
                              options.unsafe ? ", WITHOUT isolation (--unsafe)" : "")
               << std::endl;
@@ -918,10 +965,10 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
         for (int w = 0; w < std::max(1, options.jobs); ++w) {
             workers.emplace_back([&] {
                 for (std::size_t i; (i = next++) < students.size();) {
-                    const auto& [name, tree] = students[i];
+                    const auto& [name, folder, tree] = students[i];
                     const auto t0 = std::chrono::steady_clock::now();
                     try {
-                        grades[i] = grader.grade(name, options.submissions / name, tree);
+                        grades[i] = grader.grade(name, folder, tree);
                     } catch (const std::exception& e) {
                         grades[i].name = name;
                         grades[i].isolation = "error";
@@ -932,7 +979,7 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
                     const StudentGrade s = for_student(grades[i], grader.paths_for(name, tree));
                     const fs::path dir = options.out / "students" / name;
                     write_all(dir / "feedback.md", feedback_markdown(s));
-                    write_all(dir / "results.json", gradescope_results(s, seconds).dump(2));
+                    write_all(dir / "results.json", json_text(gradescope_results(s, seconds)));
                     write_all(dir / "junit.xml", junit_xml(s));
                     std::lock_guard lock(print);
                     std::cout << fmt::format("{} {:<24} {:>4} / {:<4} {} {}\n", s.total() == s.max() ? ui.ok() : ui.fail(),
@@ -957,7 +1004,7 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     }
     write_all(options.out / "gradebook.csv", csv);
     write_all(options.out / "gradebook.json",
-              json{{"grader", grader_format}, {"unsafe", options.unsafe}, {"students", book}}.dump(2));
+              json_text(json{{"grader", grader_format}, {"unsafe", options.unsafe}, {"students", book}}));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::cout << fmt::format("\nGradebook: {} ({} students, {:.0f} s). Feedback per student in {}.\n",
                              (options.out / "gradebook.csv").string(), grades.size(), seconds,
