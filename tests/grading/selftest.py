@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -434,6 +435,17 @@ def main():
     check(biggest_size <= limit << 20,
           f"no file in the temporary folder is larger than {limit} MiB (largest: {biggest_size / 2**20:.1f} MiB)",
           str(biggest))
+
+    planted = []
+    for p in out.rglob("*"):
+        try:
+            mode = p.lstat().st_mode
+        except OSError:
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            planted.append(str(p.relative_to(out)))
+    check(not planted, "the grader's output holds only files and folders (no symbolic link, FIFO or socket left)",
+          ", ".join(sorted(planted)[:20]))
 
     try:
         book = json.loads((out / "gradebook.json").read_text())

@@ -222,6 +222,21 @@ std::string shown_name(std::string_view raw) {
     return out;
 }
 
+// What a student's code may have left in its scratch folders besides files and folders: symbolic
+// links (to /etc, to the solutions...) and special files (FIFOs, sockets, devices) go, so that a
+// teacher who zips --out ships none of them. Never follows a link.
+void remove_planted(const fs::path& dir) {
+    std::error_code error;
+    std::vector<fs::path> planted;
+    for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, error);
+         !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+        const fs::file_status st = it->symlink_status(error);
+        if (!error && st.type() != fs::file_type::regular && st.type() != fs::file_type::directory)
+            planted.push_back(it->path());
+    }
+    for (const fs::path& p : planted) fs::remove(p, error);
+}
+
 // JSON as the grader writes it: a byte that is not UTF-8 (a message, a name) becomes U+FFFD
 // instead of an exception that would lose the whole file.
 std::string json_text(const json& j) {
@@ -522,6 +537,8 @@ public:
                 } else {
                     grade_lesson(plan, files[lesson.slug], name, lesson, s.isolation);
                 }
+                remove_planted(scratch_of(name, *plan.lesson));
+                remove_planted(runs_of(name, *plan.lesson));
             } catch (const std::exception& e) {
                 lesson.status = "internal-error";
                 lesson.message = fmt::format("the grader failed on this lesson: {}", e.what());
