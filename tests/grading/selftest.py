@@ -285,15 +285,38 @@ def check_hostile(check, name, expect, student, reference, seconds, case_timeout
               f"grade printed no time for {name}" if took is None else "")
 
 
+def outside_code(markdown):
+    """The lines of a Markdown text that are not in a fenced code block (CommonMark's fences)."""
+    lines, fence = [], None
+    for line in markdown.split("\n"):
+        m = re.match(r"^ {0,3}(`{3,}|~{3,})(.*)$", line)
+        if fence is None:
+            if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
+                fence = m.group(1)
+            else:
+                lines.append(line)
+        elif m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not m.group(2).strip():
+            fence = None
+    return lines
+
+
 def check_outputs(check, out, student, machine_paths):
     name = student["student"]
     folder = out / "students" / name
     problems = []
     for file in ("feedback.md", "results.json", "junit.xml"):
         try:
-            text = (folder / file).read_text(errors="replace")
+            raw = (folder / file).read_bytes()
         except OSError:
             continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            problems.append(f"{file} is not UTF-8: {e}")
+            text = raw.decode("utf-8", "replace")
+        controls = sorted({f"{ord(c):#04x}" for c in text if (ord(c) < 0x20 and c not in "\n\t") or ord(c) == 0x7f})
+        if controls:
+            problems.append(f"{file} holds control characters: {', '.join(controls)}")
         named = sorted({p for p in machine_paths if p in text})
         if named:
             line = next(l for l in text.splitlines() if named[0] in l)
@@ -301,6 +324,12 @@ def check_outputs(check, out, student, machine_paths):
     feedback = folder / "feedback.md"
     if not feedback.is_file() or f"{student['total']} / {student['max']}" not in feedback.read_text(errors="replace"):
         problems.append("feedback.md missing or without the total")
+    else:
+        # What the student's text may not do: end a code block and write sections of its own.
+        headings = [l for l in outside_code(feedback.read_text(errors="replace")) if l.startswith("## ")]
+        if len(headings) != len(student["lessons"]):
+            problems.append(f"feedback.md has {len(headings)} lesson sections outside code blocks for "
+                            f"{len(student['lessons'])} lessons: {headings[:6]}")
     try:
         results = json.loads((folder / "results.json").read_text())
         tests = results["tests"]

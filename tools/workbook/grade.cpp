@@ -186,11 +186,11 @@ std::string csv_field(std::string_view s) {
     return out + "\"";
 }
 
-// A submission's folder name as the gradebook, the output folders and the terminal show it: valid
-// UTF-8 as it is, every other byte and every control character as \xNN. A folder named in Latin-1
-// or with a carriage return in its name then makes no invalid JSON, no extra CSV row and no
-// terminal escape, and two different names stay different.
-std::string shown_name(std::string_view raw) {
+// Text from a submission as the grader writes it: valid UTF-8 as it is, every other byte and every
+// control character as \xNN (newlines and tabs kept when `lines`). A folder named in Latin-1 or
+// with a carriage return in its name then makes no invalid JSON, no extra CSV row and no terminal
+// escape, and two different names stay different; a message cannot clear a teacher's terminal.
+std::string escape_bytes(std::string_view raw, bool lines) {
     std::string out;
     const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(raw[i]); };
     for (std::size_t i = 0; i < raw.size();) {
@@ -206,7 +206,8 @@ std::string shown_name(std::string_view raw) {
         if (valid && length > 1)
             valid = cp >= (length == 2 ? 0x80u : length == 3 ? 0x800u : 0x10000u) && (cp < 0xD800 || cp > 0xDFFF) &&
                     cp <= 0x10FFFF;
-        if (!valid || cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
+        const bool kept_control = lines && (cp == '\n' || cp == '\t');
+        if (!valid || ((cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) && !kept_control)) {
             if (valid && length == 2) {  // a C1 control character: both bytes
                 out += fmt::format("\\x{:02x}\\x{:02x}", byte(i), byte(i + 1));
                 i += 2;
@@ -235,6 +236,22 @@ void remove_planted(const fs::path& dir) {
             planted.push_back(it->path());
     }
     for (const fs::path& p : planted) fs::remove(p, error);
+}
+
+// A submission's folder name as the gradebook, the output folders and the terminal show it.
+std::string shown_name(std::string_view raw) { return escape_bytes(raw, false); }
+
+// A Markdown code block that `text` cannot close: its fence is longer than any run of backticks
+// in it (a student's message with ``` in it would otherwise end the block and write its own
+// "32 / 32" section into the feedback).
+std::string code_block(const std::string& text) {
+    std::size_t longest = 0;
+    for (std::size_t i = 0, run = 0; i < text.size(); ++i) {
+        run = text[i] == '`' ? run + 1 : 0;
+        longest = std::max(longest, run);
+    }
+    const std::string fence(std::max<std::size_t>(3, longest + 1), '`');
+    return fence + "\n" + (text.empty() || text.back() != '\n' ? text + "\n" : text) + fence + "\n";
 }
 
 // JSON as the grader writes it: a byte that is not UTF-8 (a message, a name) becomes U+FFFD
@@ -678,8 +695,8 @@ private:
 // What a student may read of a grade: every message without the paths of the grading machine.
 StudentGrade for_student(StudentGrade s, const std::vector<PathName>& names) {
     for (LessonGrade& l : s.lessons) {
-        l.message = relative_paths(l.message, names);
-        for (TestGrade& t : l.tests) t.message = relative_paths(t.message, names);
+        l.message = escape_bytes(relative_paths(l.message, names), true);
+        for (TestGrade& t : l.tests) t.message = escape_bytes(relative_paths(t.message, names), true);
     }
     return s;
 }
@@ -691,18 +708,16 @@ std::string feedback_markdown(const StudentGrade& s) {
     for (const LessonGrade& l : s.lessons) md += fmt::format("| {} | {} / {} | {} |\n", l.slug, l.points, l.max, l.status);
     for (const LessonGrade& l : s.lessons) {
         md += fmt::format("\n## {} — {} / {}\n\n", l.slug, l.points, l.max);
-        if (l.status == "missing") md += "Not submitted:\n\n```\n" + l.message + "```\n";
-        if (l.status == "compile-error") md += "Does not compile; the compiler says:\n\n```\n" + l.message + "```\n";
-        if (l.status == "internal-error") md += "The grader failed here (not your fault): " + l.message + "\n";
+        if (l.status == "missing") md += "Not submitted:\n\n" + code_block(l.message);
+        if (l.status == "compile-error") md += "Does not compile; the compiler says:\n\n" + code_block(l.message);
+        if (l.status == "internal-error") md += "The grader failed here (not your fault):\n\n" + code_block(l.message);
         for (const TestGrade& t : l.tests) {
             md += fmt::format("- {} {} ({} / {}){}\n", t.status == "passed" ? "✓" : "✗", t.name, t.points, t.max,
                               t.status == "passed" || t.status == "failed" ? "" : " — " + t.status);
         }
         for (const TestGrade& t : l.tests) {
             if (t.status == "passed") continue;
-            const std::string text = t.shown();
-            md += fmt::format("\n### ✗ {} ({})\n\n```\n{}```\n", t.name, t.status,
-                              text.empty() ? "\n" : text.back() == '\n' ? text : text + "\n");
+            md += fmt::format("\n### ✗ {} ({})\n\n{}", t.name, t.status, code_block(t.shown()));
         }
     }
     return md;
