@@ -309,6 +309,8 @@ def check_outputs(check, out, student, machine_paths):
             raw = (folder / file).read_bytes()
         except OSError:
             continue
+        if len(raw) > 1 << 20:
+            problems.append(f"{file} has {len(raw) >> 10} KiB: a student's output must be cut well before 1 MiB")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
