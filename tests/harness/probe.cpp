@@ -1596,12 +1596,45 @@ bool worth_retrying(int error) {
 
 // One attempt: a non-blocking connect that waits for the handshake until `until`. Returns the
 // descriptor, or -1 with the error in `error`.
-int try_connect(const Address& address, Clock::time_point until, int& error) {
-    const int fd = ::socket(address.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        error = errno;
-        return -1;
+// A client socket bound to a port whose two bytes differ. A server that prints the port accept()
+// gave it without ntohs() then always shows another number: with the port the kernel picks at
+// connect(), one time in 256 (0x9c9c, 0xa1a1...) the wrong program printed the right one.
+int asymmetric_client_socket(int family, int& error) {
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+            error = errno;
+            return -1;
+        }
+        sockaddr_storage any{};
+        socklen_t length = 0;
+        if (family == AF_INET6) {
+            auto& a = reinterpret_cast<sockaddr_in6&>(any);
+            a.sin6_family = AF_INET6;
+            a.sin6_addr = in6addr_any;
+            length = sizeof a;
+        } else {
+            auto& a = reinterpret_cast<sockaddr_in&>(any);
+            a.sin_family = AF_INET;
+            a.sin_addr.s_addr = htonl(INADDR_ANY);
+            length = sizeof a;
+        }
+        if (::bind(fd, reinterpret_cast<const sockaddr*>(&any), length) != 0) {
+            error = errno;
+            ::close(fd);
+            return -1;
+        }
+        const std::uint16_t port = socket_name(fd, false).port;
+        if ((port >> 8) != (port & 0xff)) return fd;
+        ::close(fd);
     }
+    error = EADDRINUSE;
+    return -1;
+}
+
+int try_connect(const Address& address, Clock::time_point until, int& error) {
+    const int fd = asymmetric_client_socket(address.family, error);
+    if (fd < 0) return -1;
     if (::connect(fd, address.get(), address.length) == 0) return fd;
     error = errno;
     if (error == EINPROGRESS) {

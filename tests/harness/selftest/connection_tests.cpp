@@ -87,6 +87,18 @@ TEST_CASE("sending byte by byte, in pieces, and half-closing") {
     CHECK(contains(steps, "client-3: half-closed (shutdown SHUT_WR)\n"));
 }
 
+TEST_CASE("a client's port never reads the same in both byte orders") {
+    // So that a server printing the port without ntohs() is always wrong, not one time in 256.
+    probe::Listener listener;
+    for (int i = 0; i < 300; ++i) {
+        const auto client = probe::Connection::connect("127.0.0.1", listener.port());
+        const auto server = listener.accept();
+        const std::uint16_t port = client.local().port;
+        REQUIRE((port >> 8) != (port & 0xff));
+        CHECK(server.peer().port == port);
+    }
+}
+
 TEST_CASE("localhost and IPv6 literals") {
     {
         probe::Program program(FIXTURE_ECHO_LINE, {"--port", "0"});
