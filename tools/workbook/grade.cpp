@@ -554,12 +554,13 @@ public:
                 } else {
                     grade_lesson(plan, files[lesson.slug], name, lesson, s.isolation);
                 }
-                remove_planted(scratch_of(name, *plan.lesson));
-                remove_planted(runs_of(name, *plan.lesson));
             } catch (const std::exception& e) {
                 lesson.status = "internal-error";
                 lesson.message = fmt::format("the grader failed on this lesson: {}", e.what());
             }
+            // Also after a lesson the grader failed on: what the code planted goes all the same.
+            remove_planted(scratch_of(name, *plan.lesson));
+            remove_planted(runs_of(name, *plan.lesson));
             if (lesson.status != "graded") lesson.points = 0;
             s.lessons.push_back(std::move(lesson));
         }
