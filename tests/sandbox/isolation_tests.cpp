@@ -150,6 +150,23 @@ TEST_CASE("writes outside the scratch fail, and nothing appears outside") {
     CHECK(leftovers(w, r) == "");
 }
 
+TEST_CASE("--scratch-read-only: the scratch cannot be written, /tmp still can") {
+    REQUIRE_ISOLATION();
+    Workspace w;
+    const fs::path inside = fs::canonical(w.scratch()) / ("refused-" + w.marker());
+    Call call;
+    call.options = {"--scratch-read-only"};
+    call.command = {fixture("escape"), "write:" + inside.string(), "write:/tmp/allowed-" + w.marker()};
+    const Result r = run(w, call);
+    INFO(r.describe());
+    CHECK(r.outcome() == "ok");
+    CHECK((contains(r.out, "write " + inside.string() + ": EROFS\n") ||
+           contains(r.out, "write " + inside.string() + ": EACCES\n")));
+    CHECK_FALSE(fs::exists(inside));
+    CHECK(contains(r.out, "write /tmp/allowed-" + w.marker() + ": OK\n"));
+    CHECK(leftovers(w, r) == "");
+}
+
 TEST_CASE("files outside that were not passed are not there: the repository, /root, /home") {
     REQUIRE_ISOLATION();
     Workspace w;

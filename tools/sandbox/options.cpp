@@ -68,6 +68,8 @@ Parsed parse_options(int argc, char** argv) {
 
     app.add_option("--scratch", o.scratch,
                    "the only writable folder (must exist); the working directory");
+    app.add_flag("--scratch-read-only", o.scratch_read_only,
+                 "show the scratch read-only: the program writes only in /tmp and /dev/shm");
     // One value per occurrence (repeat the option for more).
     app.add_option("--ro", o.read_only, "a path the program may read (repeatable)")
         ->allow_extra_args(false);

@@ -27,6 +27,9 @@ std::string to_string(Isolation isolation);
 
 struct Options {
     std::filesystem::path scratch;
+    // The scratch shown read-only (still the working directory): the program may then write only
+    // in /tmp and /dev/shm, tmpfs of the namespace whose pages count against its memory.
+    bool scratch_read_only = false;
     std::vector<std::filesystem::path> read_only;
     double wall_seconds = 10;
     std::optional<double> cpu_seconds;

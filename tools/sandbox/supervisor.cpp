@@ -110,7 +110,7 @@ Paths check_paths(const Options& o) {
                                        [&](const Bind& b) { return b.path == path; });
         if (!path.empty() && path != paths.scratch && !known) paths.binds.push_back({path, false});
     }
-    paths.binds.push_back({paths.scratch, true});
+    paths.binds.push_back({paths.scratch, !o.scratch_read_only});
     // Parents before children: a --ro folder inside the scratch is mounted over it, not under it.
     std::stable_sort(paths.binds.begin(), paths.binds.end(), [](const Bind& a, const Bind& b) {
         return std::distance(a.path.begin(), a.path.end()) <
