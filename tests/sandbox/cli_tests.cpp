@@ -90,10 +90,10 @@ TEST_CASE("--doctor: one line per capability, and a verdict") {
     REQUIRE(std::system(command.c_str()) == 0);
     std::ifstream in(out);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (const char* line :
-         {"user namespaces: ", "pid namespaces: ", "network namespaces: ", "mount namespaces: ",
-          "cgroups: ", "memory controller: ", "pids controller: ", "memory limit relies on: ",
-          "pids limit relies on: ", "As an ordinary user", "\nVerdict: "}) {
+    for (const char* line : {"user namespaces: ", "pid namespaces: ", "network namespaces: ",
+                             "mount namespaces: ", "cgroups: ", "memory controller: ",
+                             "pids controller: ", "cpu weight: ", "memory limit relies on: ",
+                             "pids limit relies on: ", "As an ordinary user", "\nVerdict: "}) {
         CHECK_MESSAGE(contains(text, line), line << " is missing from:\n" << text);
     }
     const json& d = doctor();

@@ -11,9 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "cgroups.hpp"
 #include "support.hpp"
 
 using namespace sandbox_test;
@@ -373,4 +376,98 @@ TEST_CASE("user isolation as root: the same confinement inside a user namespace"
     INFO(b.describe());
     CHECK((b.outcome() == "pids" || b.outcome() == "timeout"));
     CHECK(leftovers(bomb, b) == "");
+}
+
+namespace {
+
+// The lines of a file.
+std::vector<std::string> lines_of(const fs::path& file) {
+    std::ifstream in(file);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+// The cgroup of `pid` as /proc/PID/cgroup gives it: in the v1 hierarchy of `v1_controller` (its
+// line lists it: "1:cpu:/..." or "2:cpu,cpuacct:/..."), or with "" in v2 (the line "0::/...").
+std::string cgroup_of(pid_t pid, const std::string& v1_controller) {
+    for (const std::string& line : lines_of(fs::path("/proc") / std::to_string(pid) / "cgroup")) {
+        const auto first = line.find(':');
+        const auto second = line.find(':', first + 1);
+        if (first == std::string::npos || second == std::string::npos) continue;
+        const std::string controllers = line.substr(first + 1, second - first - 1);
+        std::istringstream names(controllers);
+        bool match = v1_controller.empty() && controllers.empty();
+        for (std::string name; std::getline(names, name, ',');)
+            match = match || name == v1_controller;
+        if (match) return line.substr(second + 1);
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE(
+    "each run has a CPU weight of its own: all its processes sit in a cpu cgroup run-<pid>, at "
+    "the default weight, and the report says so") {
+    REQUIRE_ISOLATION();
+    if (!cpu_weight_cgroup_usable()) {
+        const json& identity = ::geteuid() == 0 ? doctor()["root"] : doctor()["user"];
+        MESSAGE(
+            "skipped: workbook-sandbox --doctor says no cpu cgroup is usable here (the runs "
+            "share the CPU per process): "
+            << (identity.is_object()
+                    ? identity.value(json::json_pointer("/cgroups/problems"), json::array())
+                    : json::array())
+                   .dump());
+        return;
+    }
+    Workspace w;
+    REQUIRE(::mkfifo((w.scratch() / "started").c_str(), 0666) == 0);
+    REQUIRE(::mkfifo((w.scratch() / "go").c_str(), 0666) == 0);
+    Call call;
+    call.options = {"--wall", "30", "--pids", "16", "--memory", "64"};
+    // The shell opens "go" read-write (which does not wait for a writer) before it says it has
+    // started, so that the test's line always finds a reader; then it blocks until that line.
+    call.command = {"/bin/sh", "-c", "exec 3<>go; echo started > started; read x <&3; echo \"$x\""};
+    Started started = start(w, call);
+    const bool running = read_fifo(w.scratch() / "started", 15s) == "started\n";
+    CHECK(running);
+    if (running) {
+        // Seen from outside (the program sees only its cgroup namespace): the init and the shell.
+        std::vector<pid_t> run_processes = children_of(started.pid);
+        for (const pid_t pid : processes_marked(w.marker()))
+            if (pid != started.pid) run_processes.push_back(pid);
+        CHECK(run_processes.size() >= 2);
+
+        const sandbox::CgroupLayout layout = sandbox::CgroupLayout::read();
+        const auto version = layout.version_for("cpu-weight");
+        const auto base = layout.base_for("cpu-weight");
+        REQUIRE(base);
+        const fs::path dir = *base / ("run-" + std::to_string(started.pid));
+        const fs::path mount =
+            version == sandbox::CgroupVersion::v2 ? *layout.v2_mount : layout.v1_mounts.at("cpu");
+        const std::string expected = "/" + dir.lexically_relative(mount).string();
+        const std::vector<std::string> members = lines_of(dir / "cgroup.procs");
+        for (const pid_t pid : run_processes) {
+            CAPTURE(pid);
+            CHECK(cgroup_of(pid, version == sandbox::CgroupVersion::v2 ? "" : "cpu") == expected);
+            CHECK(std::find(members.begin(), members.end(), std::to_string(pid)) != members.end());
+        }
+        if (version == sandbox::CgroupVersion::v2) {
+            // cpu.weight exists only where the parent enabled the cpu controller.
+            CHECK(lines_of(dir / "cpu.weight") == std::vector<std::string>{"100"});
+        } else {
+            CHECK(lines_of(dir / "cpu.shares") == std::vector<std::string>{"1024"});
+        }
+        CHECK(write_fifo(w.scratch() / "go", "done\n"));
+    } else {
+        ::kill(started.pid, SIGTERM);
+    }
+    const Result r = finish(started);
+    INFO(r.describe());
+    CHECK(r.outcome() == "ok");
+    CHECK(r.out == "done\n");
+    CHECK(r.report.value("cpu_weight", false));
+    CHECK(leftovers(w, r) == "");
 }

@@ -196,7 +196,7 @@ std::vector<pid_t> children_of(pid_t parent) {
 
 bool cgroups_left(pid_t sandbox_pid) {
     const sandbox::CgroupLayout layout = sandbox::CgroupLayout::read();
-    for (const char* controller : {"memory", "pids", "cpu"}) {
+    for (const char* controller : {"memory", "pids", "cpu", "cpu-weight"}) {
         const auto base = layout.base_for(controller);
         std::error_code error;
         if (base && fs::exists(*base / ("run-" + std::to_string(sandbox_pid)), error)) return true;
@@ -255,6 +255,9 @@ bool memory_cgroup_usable() {
 }
 bool pids_cgroup_usable() {
     return usable("pids");
+}
+bool cpu_weight_cgroup_usable() {
+    return usable("cpu-weight");
 }
 
 // ---- FIFOs -------------------------------------------------------------------------------------

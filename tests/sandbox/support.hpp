@@ -91,6 +91,7 @@ const json& doctor();
 std::string isolation_available();
 bool memory_cgroup_usable();
 bool pids_cgroup_usable();
+bool cpu_weight_cgroup_usable();
 
 // Waits until the FIFO at `path` (created by the caller) yields a line, for up to `deadline`.
 // Returns what it read ("" on time-out).

@@ -2,6 +2,15 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/core.h>
 
 #include "cgroups.hpp"
 #include "child.hpp"
@@ -102,7 +111,7 @@ TEST_CASE("the report has every field the caller reads") {
     const auto j = r.to_json();
     for (const char* key :
          {"outcome", "exit_code", "signal", "signal_name", "wall_ms", "cpu_ms", "isolation",
-          "limits_enforced", "output_truncated", "records_truncated", "message"}) {
+          "limits_enforced", "cpu_weight", "output_truncated", "records_truncated", "message"}) {
         CHECK_MESSAGE(j.contains(key), key);
     }
     CHECK(j.begin().key() == "outcome");
@@ -160,4 +169,116 @@ TEST_CASE("no cgroups at all") {
     CHECK(layout.version_for("memory") == CgroupVersion::none);
     CHECK_FALSE(layout.base_for("pids"));
     CHECK(layout.summary() == "none mounted");
+}
+
+// The CPU weight (the kernel's cpu controller, "cpu-weight" here) beside the CPU accounting
+// ("cpu": v1 cpuacct, v2 cpu.stat).
+namespace {
+
+// mountinfo lines for v1 hierarchies mounted as systemd mounts them, at /sys/fs/cgroup/<options>
+// ("cpu", or "cpu,cpuacct" for two controllers in one hierarchy).
+std::string v1_mountinfo(std::initializer_list<std::string> hierarchies) {
+    std::string text;
+    int id = 31;
+    for (const std::string& options : hierarchies) {
+        text += fmt::format("{} 30 0:{} / /sys/fs/cgroup/{} rw,relatime - cgroup cgroup rw,{}\n",
+                            id, id - 3, options, options);
+        ++id;
+    }
+    return text;
+}
+
+// The empty cgroup2 of a hybrid machine.
+const std::string unified_mountinfo =
+    "40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+
+// The versions the CPU weight and the CPU accounting come from, in that order.
+std::pair<CgroupVersion, CgroupVersion> cpu_versions(const CgroupLayout& layout) {
+    return {layout.version_for("cpu-weight"), layout.version_for("cpu")};
+}
+
+// What a run that asks only for a CPU weight is told, where the weight cannot be had.
+std::vector<std::string> cpu_weight_refused(const CgroupLayout& layout) {
+    std::vector<std::string> problems;
+    CgroupRequest request;
+    request.cpu_weight = true;
+    const RunCgroups run(layout, request, problems);
+    CHECK_FALSE(run.cpu_weight().active());
+    return problems;
+}
+
+}  // namespace
+
+TEST_CASE("the cpu weight on cgroup v1 with cpu and cpuacct mounted apart (this machine)") {
+    const CgroupLayout layout =
+        CgroupLayout::parse(v1_mountinfo({"cpu", "cpuacct", "memory"}) + unified_mountinfo,
+                            "4:memory:/process_api/b3\n2:cpuacct:/\n1:cpu:/\n0::/\n");
+    CHECK(layout.v1_mounts.at("cpu") == "/sys/fs/cgroup/cpu");
+    CHECK(layout.v1_mounts.at("cpuacct") == "/sys/fs/cgroup/cpuacct");
+    CHECK(cpu_versions(layout) == std::pair{CgroupVersion::v1, CgroupVersion::v1});
+    // Two hierarchies, so two folders: the run is attached to both.
+    CHECK(layout.base_for("cpu-weight") ==
+          std::filesystem::path("/sys/fs/cgroup/cpu/workbook-sandbox"));
+    CHECK(layout.base_for("cpu") ==
+          std::filesystem::path("/sys/fs/cgroup/cpuacct/workbook-sandbox"));
+}
+
+TEST_CASE("the cpu weight on cgroup v1 with cpu,cpuacct mounted together: one folder for both") {
+    const CgroupLayout layout = CgroupLayout::parse(v1_mountinfo({"cpu,cpuacct", "memory"}),
+                                                    "4:memory:/\n2:cpu,cpuacct:/\n");
+    CHECK(cpu_versions(layout) == std::pair{CgroupVersion::v1, CgroupVersion::v1});
+    CHECK(layout.v1_own.at("cpu") == "/");
+    CHECK(layout.base_for("cpu-weight") ==
+          std::filesystem::path("/sys/fs/cgroup/cpu,cpuacct/workbook-sandbox"));
+    CHECK(layout.base_for("cpu-weight") == layout.base_for("cpu"));
+}
+
+TEST_CASE("the cpu weight on cgroup v2: only where the root offers the cpu controller") {
+    const std::string mountinfo =
+        "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 "
+        "cgroup2 rw,nsdelegate,memory_recursiveprot\n";
+    CgroupLayout layout = CgroupLayout::parse(mountinfo, "0::/user.slice\n");
+    layout.v2_controllers = {"cpu", "io", "memory", "pids"};
+    CHECK(layout.version_for("cpu-weight") == CgroupVersion::v2);
+    CHECK(layout.base_for("cpu-weight") ==
+          std::filesystem::path("/sys/fs/cgroup/workbook-sandbox"));
+    CHECK(layout.base_for("cpu-weight") == layout.base_for("memory"));  // the same run folder
+
+    layout.v2_controllers = {"io", "memory", "pids"};
+    // The accounting does not need the controller: cpu.stat has usage_usec in every cgroup.
+    CHECK(cpu_versions(layout) == std::pair{CgroupVersion::none, CgroupVersion::v2});
+    CHECK_FALSE(layout.base_for("cpu-weight"));
+}
+
+TEST_CASE("the cpu weight on a hybrid machine whose cgroup2 has no controllers comes from v1") {
+    const CgroupLayout layout =
+        CgroupLayout::parse(v1_mountinfo({"cpu"}) + unified_mountinfo, "1:cpu:/\n0::/\n");
+    // cpuacct is not mounted: the accounting uses the v2 cpu.stat.
+    CHECK(cpu_versions(layout) == std::pair{CgroupVersion::v1, CgroupVersion::v2});
+}
+
+TEST_CASE("no cpu controller anywhere: the run has no cpu weight, and one sentence says why") {
+    const auto problems = cpu_weight_refused(CgroupLayout{});  // nothing mounted
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0] ==
+          "no cgroup hierarchy offers the cpu controller (for the run's CPU weight)");
+}
+
+TEST_CASE(
+    "a cpu hierarchy that refuses the weight: left out with one sentence, its folder removed") {
+    // A plain folder posing as the v1 cpu hierarchy: the run's folder can be made, but it has no
+    // cpu.shares to write.
+    const std::filesystem::path fake = std::filesystem::temp_directory_path() /
+                                       ("workbook-sandbox-fake-cpu-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(fake);
+    CgroupLayout layout;
+    layout.v1_mounts["cpu"] = fake;
+    layout.v1_own["cpu"] = "/";
+    const auto problems = cpu_weight_refused(layout);
+    REQUIRE(problems.size() == 1);
+    CHECK(doctest::String(problems[0].c_str()) ==
+          doctest::Contains("the cpu-weight cgroup could not be set up: "));
+    CHECK(doctest::String(problems[0].c_str()) == doctest::Contains("cpu.shares"));
+    CHECK_FALSE(std::filesystem::exists(fake / "workbook-sandbox"));
+    std::filesystem::remove_all(fake);
 }

@@ -85,7 +85,16 @@ std::uint64_t file_field(const fs::path& file, std::string_view key) {
 
 // The controller's name in v1, where CPU accounting is its own controller.
 std::string v1_name(const std::string& controller) {
-    return controller == "cpu" ? "cpuacct" : controller;
+    if (controller == "cpu") return "cpuacct";
+    if (controller == "cpu-weight") return "cpu";
+    return controller;
+}
+
+// The v2 controller to enable for it; "" for CPU accounting, which every v2 cgroup has.
+std::string v2_name(const std::string& controller) {
+    if (controller == "cpu") return "";
+    if (controller == "cpu-weight") return "cpu";
+    return controller;
 }
 
 void make_directory(const fs::path& dir, bool exist_ok) {
@@ -130,7 +139,8 @@ CgroupLayout CgroupLayout::parse(const std::string& mountinfo, const std::string
             layout.v2_mount = mount_point;
         } else if (after[0] == "cgroup") {
             for (const std::string& option : split(after[2], ',')) {
-                if (option == "memory" || option == "pids" || option == "cpuacct") {
+                if (option == "memory" || option == "pids" || option == "cpuacct" ||
+                    option == "cpu") {
                     layout.v1_mounts.emplace(option, mount_point);
                 }
             }
@@ -173,8 +183,8 @@ CgroupVersion CgroupLayout::version_for(const std::string& controller) const {
         if (v1_mounts.count("cpuacct")) return CgroupVersion::v1;
         return v2_mount ? CgroupVersion::v2 : CgroupVersion::none;
     }
-    if (v2_mount && v2_controllers.count(controller)) return CgroupVersion::v2;
-    if (v1_mounts.count(controller)) return CgroupVersion::v1;
+    if (v2_mount && v2_controllers.count(v2_name(controller))) return CgroupVersion::v2;
+    if (v1_mounts.count(v1_name(controller))) return CgroupVersion::v1;
     return CgroupVersion::none;
 }
 
@@ -262,6 +272,16 @@ RunCgroups::RunCgroups(const CgroupLayout& layout, const CgroupRequest& request,
             if (!cpu_usage()) throw std::runtime_error("no CPU usage file in " + d.dir.string());
         });
     }
+    if (request.cpu_weight) {
+        // The default weight, written all the same: a folder that refuses it (or has no such
+        // file) would leave the run without the equal share the report claims.
+        set_up("cpu-weight", cpu_weight_, [&](const ControllerDir& d) {
+            if (d.version == CgroupVersion::v2)
+                write_control_file(d.dir / "cpu.weight", "100");
+            else
+                write_control_file(d.dir / "cpu.shares", "1024");
+        });
+    }
 }
 
 ControllerDir RunCgroups::make(const CgroupLayout& layout, const std::string& controller,
@@ -269,9 +289,20 @@ ControllerDir RunCgroups::make(const CgroupLayout& layout, const std::string& co
     const CgroupVersion version = layout.version_for(controller);
     const auto base = layout.base_for(controller);
     if (version == CgroupVersion::none || !base) {
-        problems.push_back(fmt::format("no cgroup hierarchy offers the {} controller", controller));
+        problems.push_back(
+            controller == "cpu-weight"
+                ? "no cgroup hierarchy offers the cpu controller (for the run's CPU weight)"
+                : fmt::format("no cgroup hierarchy offers the {} controller", controller));
         return {};
     }
+    // v2: the run's folder has the controller's files once the root and workbook-sandbox/ enable
+    // it for their children; that holds for a folder shared with another controller too.
+    const std::string v2_controller = v2_name(controller);
+    const auto enable_v2 = [&] {
+        if (version != CgroupVersion::v2 || v2_controller.empty()) return;
+        enable_v2_controller(*layout.v2_mount, v2_controller);
+        enable_v2_controller(*base, v2_controller);
+    };
     const fs::path dir = *base / name_;
     const bool shared = std::find(created_.begin(), created_.end(), dir) != created_.end();
     if (!shared) {
@@ -280,10 +311,7 @@ ControllerDir RunCgroups::make(const CgroupLayout& layout, const std::string& co
         for (int attempt = 0;; ++attempt) {
             try {
                 make_directory(*base, true);
-                if (version == CgroupVersion::v2 && controller != "cpu") {
-                    enable_v2_controller(*layout.v2_mount, controller);
-                    enable_v2_controller(*base, controller);
-                }
+                enable_v2();
                 // A folder left by an earlier sandbox that had our pid would confuse this run
                 // with its counters: remove it (if it is empty) and make it anew.
                 ::rmdir(dir.c_str());
@@ -294,18 +322,17 @@ ControllerDir RunCgroups::make(const CgroupLayout& layout, const std::string& co
             }
         }
         created_.push_back(dir);
-    } else if (version == CgroupVersion::v2 && controller != "cpu") {
-        enable_v2_controller(*base, controller);
+    } else {
+        enable_v2();
     }
     return ControllerDir{version, dir};
 }
 
 void RunCgroups::attach(pid_t pid) const {
     for (const fs::path& dir : created_) {
-        const bool used = (memory_.active() && memory_.dir == dir) ||
-                          (pids_.active() && pids_.dir == dir) ||
-                          (cpu_.active() && cpu_.dir == dir);
-        if (used) write_control_file(dir / "cgroup.procs", std::to_string(pid));
+        const auto uses = [&](const ControllerDir& d) { return d.active() && d.dir == dir; };
+        if (uses(memory_) || uses(pids_) || uses(cpu_) || uses(cpu_weight_))
+            write_control_file(dir / "cgroup.procs", std::to_string(pid));
     }
 }
 
@@ -364,7 +391,7 @@ void RunCgroups::destroy(const fs::path& dir) noexcept {
 }
 
 void remove_stale_runs(const CgroupLayout& layout) noexcept {
-    for (const char* controller : {"memory", "pids", "cpu"}) {
+    for (const char* controller : {"memory", "pids", "cpu", "cpu-weight"}) {
         try {
             const auto base = layout.base_for(controller);
             std::error_code error;

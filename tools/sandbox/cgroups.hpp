@@ -1,5 +1,5 @@
-// Control groups for one run: memory and process-count limits, CPU accounting, and the events
-// that tell afterwards which limit was hit.
+// Control groups for one run: memory and process-count limits, CPU accounting, a CPU weight of its
+// own, and the events that tell afterwards which limit was hit.
 //
 // Two layouts exist in the wild, and both are supported:
 //   - cgroup v2 (stock Debian 12): one hierarchy at /sys/fs/cgroup. A run gets
@@ -12,6 +12,15 @@
 //     limit placed on the teacher's session still applies.
 // A controller that is missing or not writable is left out; the caller then falls back to an
 // rlimit and says so in the report.
+//
+// The CPU weight: the scheduler shares the CPU between cgroups first, then between the processes
+// of each. Without a cgroup of its own, a run with hundreds of processes (setsid spinners, which
+// escape any nice given to a process group) takes that many shares of the CPU from the runs graded
+// beside it; in a cgroup of its own it has one share, like each of them.
+//
+// Controllers are named here as the sandbox uses them: "memory", "pids", "cpu" (accounting: v1
+// cpuacct, v2 cpu.stat, which needs no controller) and "cpu-weight" (scheduling: the kernel's cpu
+// controller in v1 or v2). Where v1 mounts cpu and cpuacct together, both use the same folder.
 #pragma once
 
 #include <sys/types.h>
@@ -43,9 +52,9 @@ struct CgroupLayout {
     // For tests: the same from the two files' contents.
     static CgroupLayout parse(const std::string& mountinfo, const std::string& own_cgroups);
 
-    // The version a controller ("memory", "pids", "cpu") would be used from: v2 when the unified
-    // hierarchy offers it, else v1 when mounted. CPU accounting needs no v2 controller (cpu.stat
-    // always has usage_usec), but v1 cpuacct is preferred on a hybrid machine.
+    // The version a controller ("memory", "pids", "cpu", "cpu-weight") would be used from: v2 when
+    // the unified hierarchy offers it, else v1 when mounted. CPU accounting needs no v2 controller
+    // (cpu.stat always has usage_usec), but v1 cpuacct is preferred on a hybrid machine.
     CgroupVersion version_for(const std::string& controller) const;
     // The folder under which runs are created for that controller.
     std::optional<std::filesystem::path> base_for(const std::string& controller) const;
@@ -57,6 +66,7 @@ struct CgroupRequest {
     std::optional<std::uint64_t> memory_bytes;
     std::optional<std::uint64_t> max_tasks;
     bool cpu_accounting = false;
+    bool cpu_weight = false;  // a cpu cgroup of its own, at the default weight
 };
 
 // Where one controller of a run lives (version none: not in use).
@@ -84,6 +94,7 @@ class RunCgroups {
     const ControllerDir& memory() const { return memory_; }
     const ControllerDir& pids() const { return pids_; }
     const ControllerDir& cpu() const { return cpu_; }
+    const ControllerDir& cpu_weight() const { return cpu_weight_; }
 
     // CPU time used by every process that ran in the run's cgroup (nullopt without accounting).
     std::optional<std::chrono::microseconds> cpu_usage() const;
@@ -98,7 +109,7 @@ class RunCgroups {
     void destroy(const std::filesystem::path& dir) noexcept;
 
     std::string name_;
-    ControllerDir memory_, pids_, cpu_;
+    ControllerDir memory_, pids_, cpu_, cpu_weight_;
     std::vector<std::filesystem::path> created_;  // in creation order
 };
 

@@ -72,7 +72,7 @@ json check_cgroups() {
     std::vector<std::string> problems;
     json result{{"layout", layout.summary()}};
     {
-        const RunCgroups probe(layout, CgroupRequest{64 * 1024 * 1024, 64, true}, problems);
+        const RunCgroups probe(layout, CgroupRequest{64 * 1024 * 1024, 64, true, true}, problems);
         const auto describe = [&](const std::string& controller, const ControllerDir& d) {
             return json{{"version", to_string(layout.version_for(controller))},
                         {"usable", d.active()},
@@ -81,6 +81,7 @@ json check_cgroups() {
         result["memory"] = describe("memory", probe.memory());
         result["pids"] = describe("pids", probe.pids());
         result["cpu"] = describe("cpu", probe.cpu());
+        result["cpu-weight"] = describe("cpu-weight", probe.cpu_weight());
     }
     result["problems"] = problems;
     return result;
@@ -259,7 +260,7 @@ void print_identity(const std::string& title, const json& identity) {
     std::cout << fmt::format("  cgroups: {}\n", cg["layout"].get<std::string>());
     for (const auto& [key, label] :
          {std::pair{"memory", "memory controller"}, std::pair{"pids", "pids controller"},
-          std::pair{"cpu", "cpu accounting"}}) {
+          std::pair{"cpu", "cpu accounting"}, std::pair{"cpu-weight", "cpu weight"}}) {
         const json& c = cg[key];
         if (c["usable"].get<bool>()) {
             std::cout << fmt::format("  {}: cgroup {}, writable ({})\n", label,

@@ -22,6 +22,7 @@ nlohmann::ordered_json Report::to_json() const {
                                   {"cpu_ms", cpu_ms},
                                   {"isolation", isolation},
                                   {"limits_enforced", limits_enforced},
+                                  {"cpu_weight", cpu_weight},
                                   {"output_truncated", output_truncated},
                                   {"records_truncated", records_truncated},
                                   {"message", message}};

@@ -48,6 +48,9 @@ struct Report {
     long long cpu_ms = 0;
     std::string isolation = "none";  // root, user or none
     std::vector<std::string> limits_enforced;
+    // The run had a cpu cgroup of its own: it shared the CPU equally with the runs beside it,
+    // whatever its number of processes. Without one, each of its processes competed on its own.
+    bool cpu_weight = false;
     bool output_truncated = false;   // stdout or stderr went past --output
     bool records_truncated = false;  // descriptor 3 went past 16 MiB
     std::string message;             // one plain sentence for a teacher

@@ -503,6 +503,7 @@ void Run::prepare() {
         if (o_.memory_mib) request.memory_bytes = *o_.memory_mib * mib;
         if (o_.pids) request.max_tasks = *o_.pids + 1;  // + the init
         request.cpu_accounting = true;                  // for cpu_ms, and the --cpu check
+        request.cpu_weight = true;  // an equal share of the CPU, however many processes it starts
         std::vector<std::string> problems;  // each has its fallback, named in the report
         cgroups_ = std::make_unique<RunCgroups>(layout, request, problems);
     }
@@ -514,6 +515,7 @@ void Run::prepare() {
     plan_.binds = paths_.binds;
     plan_.tmp_bytes = o_.fsize_mib ? *o_.fsize_mib * mib : default_tmp_bytes;
     plan_.rlimits = choose_rlimits(o_, mode_, cgroups_.get(), report_.limits_enforced);
+    report_.cpu_weight = cgroups_ && cgroups_->cpu_weight().active();
     plan_.become_nobody = ::geteuid() == 0;
     plan_.drop_bounding_set = mode_ != Mode::none || ::geteuid() == 0;
     plan_.supervisor = ::getpid();
