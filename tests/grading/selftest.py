@@ -60,6 +60,8 @@ def parse_args():
     p.add_argument("--jobs", type=int, default=2, help="students graded at once (default 2)")
     p.add_argument("--case-timeout", type=int, default=4,
                    help="seconds of wall and CPU time for one test case (default 4)")
+    p.add_argument("--lesson-budget", type=int, default=30,
+                   help="seconds for all the test cases of one lesson, passed on to grade (default 30; 0: grade's default)")
     p.add_argument("--timeout", type=int, default=780,
                    help="seconds for the whole `grade` run, its one-time build included (default 780)")
     p.add_argument("--max-average", type=float, default=15.0,
@@ -109,6 +111,7 @@ def shown(name):
 AFTER_COUNT = "// ---- after count_code_points ----\n"
 END_OF_COUNT = "    return decode_utf8(data).size();\n}\n"
 REFERENCE_HEX_DUMP = "std::string hex_dump(std::string_view data) {"
+SERVER_MAIN = "int main(int argc, char** argv) {"
 
 
 def from_solution(root, fragment):
@@ -133,6 +136,12 @@ def copy_submission(source, target, values):
             text = substitute(f.read_text(), values)
             if f.name == "hex_dump.cpp":
                 text, f = from_solution(Path(values["@WORKBOOK_ROOT@"]), text), f.with_name("utf8.cpp")
+            elif f.name == "server-main.cpp":  # lesson 02's reference server, started by this main
+                server = (Path(values["@WORKBOOK_ROOT@"]) / "solutions" / lesson.name / "server.cpp").read_text()
+                if server.count(SERVER_MAIN) != 1:
+                    raise SystemExit(f"selftest: the reference server has no single \"{SERVER_MAIN}\"")
+                text = server.replace(SERVER_MAIN, "int reference_main(int argc, char** argv) {") + "\n" + text
+                f = f.with_name("server.cpp")
             left = PLACEHOLDER.findall(text)
             if left:
                 raise SystemExit(f"selftest: {f} has placeholders nobody fills in: {sorted(set(left))}")
@@ -278,6 +287,10 @@ def check_hostile(check, name, expect, student, reference, seconds, case_timeout
         check(not differ,
               f"{name}: the {len(others)} other test case(s) of {target} score as the reference's "
               f"({sum(t['points'] for t in others)} points)", "; ".join(differ))
+    need = expect.get("requires_status")
+    if need:
+        check(any(t["status"] == need for t in attacked), f"{name}: at least one test case is {need}",
+              f"statuses: {sorted({t['status'] for t in attacked})}")
     text = expect.get("unexpected_text")
     if text:
         hits = [t["name"] for t in others if text in t["message"]]
@@ -404,6 +417,8 @@ def main():
     cmd = [str(cli), "--root", str(root), "--no-color", "grade", str(subs), "--out", str(out),
            "--jobs", str(args.jobs), "--lessons", ",".join(LESSONS), "--case-timeout", str(args.case_timeout),
            "--extra-tests", str(HERE / "extra")]
+    if args.lesson_budget > 0:  # 0: grade's own default
+        cmd += ["--lesson-budget", str(args.lesson_budget)]
     if args.unsafe:
         cmd.append("--unsafe")
     if args.build:  # an option of workbook-cli itself, before the command
@@ -558,6 +573,16 @@ def main():
                       f"{name} scores exactly as {twin} ({students[name]['total']} and {students[twin]['total']})",
                       f"{scores(students[name])} vs {scores(students[twin])}")
 
+    # What a student's runs may leave on the grader's disk.
+    for name, (_, expect) in hostiles.items():
+        bound = expect.get("work_mib_max")
+        if bound is None or shown(name) not in students:
+            continue
+        work = out / "work" / shown(name)
+        used = sum(p.lstat().st_size for p in work.rglob("*") if p.is_file() and not p.is_symlink())
+        check(used <= bound << 20, f"{shown(name)}: its folder in out/work/ holds {used / 2**20:.1f} MiB "
+                                   f"(at most {bound} MiB)")
+
     # What a student reads names no folder of the grading machine: not the workbook, its build, the
     # submissions, the output (with the sandbox's scratch folders in it), nor the temporary folder.
     machine_paths = {str(p) for p in (root, root / "build", subs, out, tmp)}
@@ -576,7 +601,45 @@ def main():
             check(average <= args.max_average, what + f"; target ≤ {args.max_average:g} s")
         else:
             print(f"- {what}")
+    check_full_disk(check, args, cli, root, tmp)
     return finish(check, tmp, args.keep)
+
+
+def check_full_disk(check, args, cli, root, tmp):
+    """grade with --out on a disk too full to compile on: that is the grader's failure, never the
+    student's. grade must exit non-zero, mark the lesson internal-error and cache nothing."""
+    small = tmp / "small-disk"
+    small.mkdir()
+    if args.unsafe or os.geteuid() != 0 or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=100m", "tmpfs", str(small)], capture_output=True).returncode:
+        print("- skipped: grading onto a full disk (needs root to mount a small tmpfs, and isolation)")
+        return
+    try:
+        # Nearly full: 4 MiB left, less than one compile may write.
+        with open(small / "filler", "wb") as filler:
+            for _ in range(96):
+                filler.write(b"\0" * (1 << 20))
+        subs = tmp / "full-disk-submissions"
+        shutil.copytree(root / "solutions", subs / "reference")
+        out = small / "out"
+        cmd = [str(cli), "--root", str(root), "--no-color", "grade", str(subs), "--out", str(out), "--lessons", "01"]
+        if args.build:
+            cmd[4:4] = ["--build", str(args.build.resolve())]
+        status, lines, _ = run_grade(cmd, tmp / "grade-full-disk.txt", args.timeout, args.verbose)
+        try:
+            book = json.loads((out / "gradebook.json").read_text())["students"]
+            lesson = book[0]["lessons"][0]
+        except (OSError, ValueError, KeyError, IndexError):
+            lesson = {}
+        check(status == 3 and any("MiB free" in line for line in lines),
+              "full disk: grade exits with status 3 and says how much space is free",
+              f"status {status}; last lines:\n    " + "\n    ".join(lines[-8:]))
+        check(lesson.get("status") == "internal-error" and "MiB free" in lesson.get("message", ""),
+              "full disk: the lesson is an internal-error (the grader's), not a compile-error (the student's)",
+              repr(lesson)[:300])
+        check(not (out / "cache" / "reference.json").exists(), "full disk: the failed grade is not cached")
+    finally:
+        subprocess.run(["umount", "-l", str(small)], capture_output=True)
 
 
 def finish(check, tmp, keep):

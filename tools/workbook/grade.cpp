@@ -8,14 +8,17 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -70,6 +73,12 @@ std::string relative_paths(std::string_view text, std::vector<PathName> names) {
 
 namespace {
 
+// A failure of the grader's own (a full disk, a sandbox that failed): the grade it hits is
+// "internal-error", never cached, and grade exits non-zero.
+struct GraderFailure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 // ---- small utilities ----------------------------------------------------------------------------
 
 std::string read_all(const fs::path& path) {
@@ -77,9 +86,39 @@ std::string read_all(const fs::path& path) {
     return {std::istreambuf_iterator<char>(in), {}};
 }
 
+// What the grader writes, every byte checked: a full disk is the grader's failure, never a
+// student's. Written beside, then renamed, so that a file is either whole or as it was.
 void write_all(const fs::path& path, std::string_view text) {
     fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    const fs::path part = path.string() + ".part";
+    const auto fail = [&](const char* what) {
+        const int error = errno;
+        ::unlink(part.c_str());
+        throw GraderFailure(fmt::format("could not {} {}: {}", what, path.string(), std::strerror(error)));
+    };
+    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) fail("create");
+    for (std::size_t done = 0; done < text.size();) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = ENOSPC;
+            const int error = errno;
+            ::close(fd);
+            errno = error;
+            fail("write");
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::close(fd) < 0) fail("write");
+    if (::rename(part.c_str(), path.c_str()) < 0) fail("write");
+}
+
+// MiB free for the grader on the file system of `dir`.
+std::uint64_t free_mib(const fs::path& dir) {
+    struct statvfs s {};
+    if (::statvfs(dir.c_str(), &s) < 0) return 0;
+    return static_cast<std::uint64_t>(s.f_bavail) * s.f_frsize >> 20;
 }
 
 // FNV-1a, 64 bits: enough to notice that a submission or the grader changed.
@@ -238,6 +277,16 @@ void remove_planted(const fs::path& dir) {
     for (const fs::path& p : planted) fs::remove(p, error);
 }
 
+// What a lesson's compile and link left in its scratch: the objects and the program, which the
+// grade no longer needs (a cached grade is never rebuilt from them).
+void remove_built(const fs::path& dir, const Lesson& lesson) {
+    std::error_code error;
+    std::vector<fs::path> built;
+    for (auto it = fs::directory_iterator(dir, error); !error && it != fs::directory_iterator(); it.increment(error))
+        if (it->path().extension() == ".o" || it->path().filename() == lesson.program) built.push_back(it->path());
+    for (const fs::path& p : built) fs::remove(p, error);
+}
+
 // A submission's folder name as the gradebook, the output folders and the terminal show it.
 std::string shown_name(std::string_view raw) { return escape_bytes(raw, false); }
 
@@ -314,7 +363,11 @@ struct LessonPlan {
     Recipe recipe;
     std::vector<CaseSpec> cases;  // from a run of the reference solution: trusted
     std::vector<std::string> extra_objects;  // the teacher's extra tests, compiled once
-    fs::path extra_dir;                      // where they were built (read-only in the sandbox)
+    fs::path extra_dir;                      // where they were built, with the reference's results
+    // The extra tests' program, the only file of them a sandbox shows: executable and not readable
+    // (a program the kernel cannot let read itself is not dumpable either, so the student's program,
+    // its child, cannot read it through /proc/PPID/exe, mem, environ or fd).
+    fs::path extra_binary;
 };
 
 // ---- confinement -------------------------------------------------------------------------------
@@ -330,6 +383,9 @@ struct Limits {
     int files = 1024;
     int fsize_mib = 64;
     long output = 256 * 1024;
+    // Compiles write their objects in the scratch; a test case's program may write only in its own
+    // /tmp, a tmpfs of --fsize MiB that goes with the run, so no run can fill the grader's disk.
+    bool scratch_writable = true;
 };
 
 struct Confined {
@@ -348,9 +404,12 @@ public:
 
     Confined run(const fs::path& scratch, const fs::path& run_dir, const std::vector<fs::path>& read_only,
                  const Limits& limits, const std::vector<std::string>& env,
-                 const std::vector<std::string>& argv, bool with_records) const {
+                 const std::vector<std::string>& argv, bool with_records, const std::string& input = {}) const {
         fs::remove_all(run_dir);
         fs::create_directories(run_dir);
+        // What the program reads on its standard input: how a test case is named to the test
+        // program, since its command line is readable by every process of the run.
+        if (!input.empty()) write_all(run_dir / "stdin", input);
         std::vector<std::string> cmd{binary_.string(),
                                      "--scratch", scratch.string(),
                                      "--wall", fmt::format("{}", limits.wall),
@@ -364,6 +423,8 @@ public:
                                      "--stderr", (run_dir / "stderr").string(),
                                      "--report", (run_dir / "report.json").string()};
         if (with_records) cmd.insert(cmd.end(), {"--records", (run_dir / "records.jsonl").string()});
+        if (!input.empty()) cmd.insert(cmd.end(), {"--stdin", (run_dir / "stdin").string()});
+        if (!limits.scratch_writable) cmd.push_back("--scratch-read-only");
         if (!limits.address_space_limit) cmd.push_back("--no-address-space-limit");
         if (unsafe_) cmd.insert(cmd.end(), {"--isolation", "none", "--unsafe"});
         for (const fs::path& p : read_only) cmd.insert(cmd.end(), {"--ro", p.string()});
@@ -484,10 +545,10 @@ std::string status_of(const Confined& c) {
 class Grader {
 public:
     Grader(fs::path root, fs::path out, Sandbox sandbox, std::vector<LessonPlan> plans, std::string version,
-           int case_timeout, std::vector<PathName> machine_paths)
+           int case_timeout, double lesson_budget, std::vector<PathName> machine_paths)
         : root_(std::move(root)), out_(std::move(out)),
           sandbox_(std::move(sandbox)), plans_(std::move(plans)), version_(std::move(version)),
-          case_timeout_(case_timeout), machine_paths_(std::move(machine_paths)) {}
+          case_timeout_(case_timeout), lesson_budget_(lesson_budget), machine_paths_(std::move(machine_paths)) {}
 
     // The paths of this machine that a student's grade may name, and the names the student sees
     // instead: the student's files as in their own checkout, their program as "your program".
@@ -558,13 +619,19 @@ public:
                 lesson.status = "internal-error";
                 lesson.message = fmt::format("the grader failed on this lesson: {}", e.what());
             }
-            // Also after a lesson the grader failed on: what the code planted goes all the same.
+            // Also after a lesson the grader failed on: what the code planted goes all the same, and
+            // what was built (the objects, the program: megabytes a student) is not kept.
             remove_planted(scratch_of(name, *plan.lesson));
             remove_planted(runs_of(name, *plan.lesson));
+            remove_built(scratch_of(name, *plan.lesson), *plan.lesson);
             if (lesson.status != "graded") lesson.points = 0;
             s.lessons.push_back(std::move(lesson));
         }
-        write_all(cache, json_text(to_json(s)));
+        // A grade the grader failed on is not the student's: it is graded again next time.
+        const bool whole = std::none_of(s.lessons.begin(), s.lessons.end(),
+                                        [](const LessonGrade& l) { return l.status == "internal-error"; });
+        if (whole) write_all(cache, json_text(to_json(s)));
+        else fs::remove(cache);
         return s;
     }
 
@@ -592,8 +659,8 @@ private:
             for (const std::string& file : *list)
                 if (file.starts_with('/') && !file.starts_with("/usr/")) read_only.emplace_back(file);
         if (!r.tests_binary.empty()) read_only.emplace_back(r.tests_binary);
-        if (!plan.extra_dir.empty()) read_only.push_back(plan.extra_dir);
-        Limits compile{.wall = 120, .cpu = 120, .memory_mib = 2048, .pids = 64, .files = 512, .fsize_mib = 256,
+        // The teacher's extra tests are not among them: a compile must not #include or .incbin them.
+        Limits compile{.wall = 120, .cpu = 120, .memory_mib = 2048, .pids = 64, .files = 512, .fsize_mib = 64,
                        .output = 64 * 1024};
         std::vector<std::string> objects;
         for (const auto& entry : fs::directory_iterator(scratch)) {
@@ -605,10 +672,11 @@ private:
             for (const std::string& dir : r.include) argv.push_back("-I" + dir);
             const std::string object = (scratch / entry.path().stem()).string() + ".o";
             argv.insert(argv.end(), {"-c", entry.path().string(), "-o", object});
+            need_space(compile);
             const Confined c = sandbox_.run(scratch, runs / ("compile-" + entry.path().stem().string()),
                                             read_only, compile, {}, argv, false);
             isolation = c.isolation;
-            if (!c.ok()) return compile_error(grade, c);
+            if (!c.ok()) return compile_error(grade, c, compile);
             objects.push_back(object);
         }
         // The student's program: their objects, and for a unit lesson the driver's, linked with the
@@ -620,8 +688,9 @@ private:
         link.insert(link.end(), r.program_flags.begin(), r.program_flags.end());
         link.insert(link.end(), r.program_libraries.begin(), r.program_libraries.end());
         link.insert(link.end(), {"-o", linked.string()});
+        need_space(compile);
         const Confined c = sandbox_.run(scratch, runs / "link", read_only, compile, {}, link, false);
-        if (!c.ok()) return compile_error(grade, c);
+        if (!c.ok()) return compile_error(grade, c, compile);
 
         // Test: each test case on its own, in its own sandbox, with its own limits. The program just
         // linked is mounted read-only over itself for the runs: one test case could otherwise replace
@@ -632,6 +701,7 @@ private:
         grade.status = "graded";
         std::vector<fs::path> run_read_only = read_only;
         run_read_only.push_back(linked);
+        if (!plan.extra_binary.empty()) run_read_only.push_back(plan.extra_binary);
         const std::string tests = r.tests_binary;
         const std::vector<std::string> env{"WORKBOOK_RECORDS_FD=3", "WORKBOOK_PROGRAM=" + linked.string()};
         Limits limits;
@@ -639,12 +709,30 @@ private:
         limits.cpu = limits.wall;
         limits.address_space_limit = std::find(lesson.sanitizers.begin(), lesson.sanitizers.end(), "tsan") ==
                                      lesson.sanitizers.end();
+        limits.scratch_writable = false;
+        // Every test case of the lesson, until their time in all passes the lesson's budget: a
+        // submission that sleeps in every function then costs the budget, not every case's limit.
+        double spent = 0;
         int n = 0;
         for (const CaseSpec& spec : plan.cases) {
-            const std::string binary = spec.binary.empty() ? tests : spec.binary;
-            const Confined run = sandbox_.run(scratch, runs / fmt::format("case-{}", ++n), run_read_only, limits,
-                                              env, {binary, test_spec(spec.name), "-r", "workbook"}, true);
             TestGrade t{spec.name, 0, spec.points, "", "", spec.hidden};
+            ++n;
+            if (spent >= lesson_budget_) {
+                t.status = "not-run";
+                t.message = fmt::format("not run: time budget spent (the test cases before it took {:.0f} s in all; "
+                                        "a lesson's budget is {:.0f} s)\n", spent, lesson_budget_);
+                grade.tests.push_back(std::move(t));
+                continue;
+            }
+            const std::string binary = spec.binary.empty() ? tests : spec.binary;
+            // The test case's name on the program's stdin (Catch2's -f): not on its command line,
+            // which the student's program could read in /proc/PPID/cmdline.
+            const auto started = std::chrono::steady_clock::now();
+            const Confined run = sandbox_.run(scratch, runs / fmt::format("case-{}", n), run_read_only, limits,
+                                              env, {binary, "-f", "/dev/stdin", "-r", "workbook"}, true,
+                                              "\"" + test_spec(spec.name) + "\"\n");
+            spent += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            if (run.outcome == "internal") throw GraderFailure(run.message);
             std::string unfinished;
             const auto records = parse_records(run.records, &unfinished);
             const auto found = std::find_if(records.begin(), records.end(),
@@ -668,11 +756,25 @@ private:
     }
 
     // The paths stay whole here; the feedback names them as the student knows them (paths_for).
-    static void compile_error(LessonGrade& grade, const Confined& c) {
-        grade.status = c.outcome == "internal" ? "internal-error" : "compile-error";
+    void compile_error(LessonGrade& grade, const Confined& c, const Limits& compile) const {
+        // A compile that failed because the disk is full failed through no fault of the student's.
+        if (c.outcome == "internal" || free_mib(out_) < static_cast<std::uint64_t>(compile.fsize_mib))
+            throw GraderFailure(c.outcome == "internal" ? c.message
+                                                        : fmt::format("the disk of {} is full ({} MiB free)",
+                                                                      out_.string(), free_mib(out_)));
+        grade.status = "compile-error";
         std::string log = trim_build_log(c.out + c.err, {}, 30);
         if (c.outcome != "exit" && c.outcome != "ok") log += c.message + "\n";
         grade.message = log;
+    }
+
+    // A compile or link may write up to compile.fsize_mib MiB: with less than twice that free,
+    // the grader stops grading instead of blaming the student for a compile it could not finish.
+    void need_space(const Limits& compile) const {
+        const std::uint64_t free = free_mib(out_), need = 2 * static_cast<std::uint64_t>(compile.fsize_mib);
+        if (free < need)
+            throw GraderFailure(fmt::format("only {} MiB free on the disk of {}; grading needs {} MiB", free,
+                                            out_.string(), need));
     }
 
     // Where a student's lesson is compiled and run (the sandbox's scratch), and the sandbox's files.
@@ -688,6 +790,7 @@ private:
     std::vector<LessonPlan> plans_;
     std::string version_;
     int case_timeout_;
+    double lesson_budget_;
     std::vector<PathName> machine_paths_;
 };
 
@@ -875,6 +978,9 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
         plan.cases.push_back({c.name, c.points, hidden, binary.string()});
     }
     if (cases.empty()) return fail("did not run", run);
+    // Executable, not readable: see LessonPlan::extra_binary.
+    fs::permissions(binary, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec);
+    plan.extra_binary = binary;
     return true;
 }
 
@@ -948,7 +1054,7 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     // The test cases and their points come from a run of the reference solutions: trusted code.
     std::vector<LessonPlan> plans;
     for (const Lesson* lesson : lessons) {
-        LessonPlan plan{lesson, load_recipe(build.build / "grading" / (lesson->slug + ".json")), {}, {}, {}};
+        LessonPlan plan{lesson, load_recipe(build.build / "grading" / (lesson->slug + ".json")), {}, {}, {}, {}};
         const LessonResult reference = run_lesson(build, *lesson);
         if (reference.verdict != Verdict::passed) {
             std::cerr << fmt::format("grade: the reference solution of {} does not pass its tests; "
@@ -987,12 +1093,16 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     add_path_name(machine_paths, options.out, "grades");
     Grader grader(root, options.out, Sandbox(sandbox_binary, options.unsafe), std::move(plans),
                   // Options that change a grade are part of what a cached grade must match.
-                  fmt::format("{}|unsafe={}|case-timeout={}|extra={}", grader_version(root), options.unsafe,
-                              options.case_timeout, extra_version(options.extra_tests)),
-                  std::max(1, options.case_timeout), machine_paths);
+                  fmt::format("{}|unsafe={}|case-timeout={}|lesson-budget={}|extra={}", grader_version(root),
+                              options.unsafe, options.case_timeout, options.lesson_budget,
+                              extra_version(options.extra_tests)),
+                  std::max(1, options.case_timeout),
+                  options.lesson_budget > 0 ? options.lesson_budget : std::numeric_limits<double>::infinity(),
+                  machine_paths);
     std::vector<StudentGrade> grades(students.size());
     std::atomic<std::size_t> next{0};
     std::mutex print;
+    std::vector<std::string> failures;  // the grader's own: files it could not write (under `print`)
     {
         std::vector<std::jthread> workers;
         for (int w = 0; w < std::max(1, options.jobs); ++w) {
@@ -1011,10 +1121,16 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
                     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                     const StudentGrade s = for_student(grades[i], grader.paths_for(name, tree));
                     const fs::path dir = options.out / "students" / name;
-                    write_all(dir / "feedback.md", feedback_markdown(s));
-                    write_all(dir / "results.json", json_text(gradescope_results(s, seconds)));
-                    write_all(dir / "junit.xml", junit_xml(s));
+                    std::string unwritten;
+                    try {
+                        write_all(dir / "feedback.md", feedback_markdown(s));
+                        write_all(dir / "results.json", json_text(gradescope_results(s, seconds)));
+                        write_all(dir / "junit.xml", junit_xml(s));
+                    } catch (const std::exception& e) {
+                        unwritten = e.what();
+                    }
                     std::lock_guard lock(print);
+                    if (!unwritten.empty()) failures.push_back(fmt::format("{}: {}", name, unwritten));
                     std::cout << fmt::format("{} {:<24} {:>4} / {:<4} {} {}\n", s.total() == s.max() ? ui.ok() : ui.fail(),
                                              name, s.total(), s.max(), summary_line(s),
                                              ui.dim(fmt::format("({:.1f} s)", seconds)))
@@ -1035,13 +1151,29 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
         csv += fmt::format(",{},{},{},{}\n", s.total(), s.max(), csv_field(summary_line(s)), csv_field(s.isolation));
         book.push_back(to_json(s));
     }
-    write_all(options.out / "gradebook.csv", csv);
-    write_all(options.out / "gradebook.json",
-              json_text(json{{"grader", grader_format}, {"unsafe", options.unsafe}, {"students", book}}));
+    try {
+        write_all(options.out / "gradebook.csv", csv);
+        write_all(options.out / "gradebook.json",
+                  json_text(json{{"grader", grader_format}, {"unsafe", options.unsafe}, {"students", book}}));
+    } catch (const std::exception& e) {
+        failures.push_back(fmt::format("the gradebook: {}", e.what()));
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::cout << fmt::format("\nGradebook: {} ({} students, {:.0f} s). Feedback per student in {}.\n",
                              (options.out / "gradebook.csv").string(), grades.size(), seconds,
                              (options.out / "students").string());
+    // The grader's own failures: a grade it could not finish or a file it could not write. Those
+    // grades are not cached; a run of grade after the cause is fixed grades them again.
+    for (const StudentGrade& s : grades)
+        for (const LessonGrade& l : s.lessons)
+            if (l.status == "internal-error") failures.push_back(fmt::format("{}: {}: {}", s.name, l.slug, l.message));
+    if (!failures.empty()) {
+        std::cerr << fmt::format("\ngrade: {} grade(s) or file(s) failed through the grader, not the students "
+                                 "(not cached: run grade again once the cause is fixed):\n",
+                                 failures.size());
+        for (const std::string& f : failures) std::cerr << "  " << escape_bytes(f.substr(0, 500), false) << "\n";
+        return 3;
+    }
     return 0;
 }
 

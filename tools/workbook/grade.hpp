@@ -20,6 +20,7 @@ struct GradeOptions {
     bool unsafe = false;                // run without isolation (results are marked unconfined)
     std::filesystem::path extra_tests;  // the teacher's own tests: EXTRA/NN-slug/*.cpp
     int case_timeout = 30;              // seconds of wall and CPU time for one test case, at most
+    int lesson_budget = 180;            // seconds for all the test cases of one lesson; then "not-run"
     std::filesystem::path build;        // where the tests and the reference are built; empty: build/grade
 };
 

@@ -445,6 +445,9 @@ int main(int argc, char** argv) {
     grade->add_option("--case-timeout", grade_options.case_timeout,
                       "Seconds of wall and CPU time for one test case, at most (the lesson's own limit still applies)")
         ->capture_default_str();
+    grade->add_option("--lesson-budget", grade_options.lesson_budget,
+                      "Seconds for all the test cases of one lesson; the cases left then are not run (0: no budget)")
+        ->capture_default_str();
     auto* doctor = app.add_subcommand("doctor", "Which isolation this machine offers for grading untrusted code");
     std::string export_dir;
     auto* export_student = app.add_subcommand("export-student", "Teachers: write the student edition (no solutions/) to a new folder");
