@@ -583,6 +583,15 @@ def main():
         check(used <= bound << 20, f"{shown(name)}: its folder in out/work/ holds {used / 2**20:.1f} MiB "
                                    f"(at most {bound} MiB)")
 
+    # Runs with a CPU weight of their own: every report of the student's runs says so.
+    for name, (_, expect) in hostiles.items():
+        if not expect.get("cpu_weight") or shown(name) not in students:
+            continue
+        reports = sorted((out / "work" / shown(name)).glob("*.runs/*/report.json"))
+        without = [str(r.relative_to(out)) for r in reports if not json.loads(r.read_text()).get("cpu_weight")]
+        check(reports and not without, f"{shown(name)}: each of its {len(reports)} runs had a CPU weight of its own "
+                                       "(cpu_weight in report.json)", ", ".join(without[:5]))
+
     # What a student reads names no folder of the grading machine: not the workbook, its build, the
     # submissions, the output (with the sandbox's scratch folders in it), nor the temporary folder.
     machine_paths = {str(p) for p in (root, root / "build", subs, out, tmp)}
