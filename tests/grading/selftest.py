@@ -611,7 +611,31 @@ def main():
         else:
             print(f"- {what}")
     check_full_disk(check, args, cli, root, tmp)
+    check_unwritable_cache(check, args, cli, root, tmp)
     return finish(check, tmp, args.keep)
+
+
+def check_unwritable_cache(check, args, cli, root, tmp):
+    """A student whose grade fails as a whole (here: its cache file cannot be written, a folder is in
+    the way) is the grader's failure: exit status 3, and a gradebook row with every column."""
+    subs, out = tmp / "cache-submissions", tmp / "cache-out"
+    shutil.copytree(root / "solutions", subs / "reference")
+    (out / "cache" / "reference.json").mkdir(parents=True)
+    cmd = [str(cli), "--root", str(root), "--no-color", "grade", str(subs), "--out", str(out), "--lessons", "01,02"]
+    if args.build:
+        cmd[4:4] = ["--build", str(args.build.resolve())]
+    if args.unsafe:
+        cmd.append("--unsafe")
+    status, lines, _ = run_grade(cmd, tmp / "grade-unwritable-cache.txt", args.timeout, args.verbose)
+    check(status == 3 and any("could not write" in line for line in lines),
+          "unwritable cache: grade exits with status 3 and names the file it could not write",
+          f"status {status}; last lines:\n    " + "\n    ".join(lines[-8:]))
+    try:
+        rows = (out / "gradebook.csv").read_text().splitlines()
+    except OSError:
+        rows = []
+    check(len(rows) == 2 and rows[0].count(",") == rows[1].count(",") and "internal-error" in rows[1],
+          "unwritable cache: the student's gradebook row has every column, and says internal-error", repr(rows))
 
 
 def check_full_disk(check, args, cli, root, tmp):

@@ -1,13 +1,20 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include "files.hpp"
 #include "grade.hpp"
 #include "manifest.hpp"
 #include "results.hpp"
 #include "state.hpp"
 #include "ui.hpp"
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 using namespace workbook;
@@ -181,4 +188,74 @@ TEST_CASE("the progress bar and indentation") {
     CHECK(plain.progress(1, 3).starts_with("Progress: 1/3 lessons"));
     CHECK(indent("a\nb", 2) == "  a\n  b\n");
     CHECK(indent("a\n\nb\n", 2) == "  a\n\n  b\n");
+}
+
+// ---- failure paths: every write checked, no abort without a word ----------------------------------
+
+TEST_CASE("write_file: a write that fails throws, names the file, and leaves the old content whole") {
+    const fs::path file = temporary_file("kept.txt", "the old content\n");
+    // In a child: a file-size limit of 1 KiB (SIGXFSZ ignored, so write() fails with EFBIG), as
+    // a full disk would fail it.
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        const rlimit small{1024, 1024};
+        ::setrlimit(RLIMIT_FSIZE, &small);
+        ::signal(SIGXFSZ, SIG_IGN);
+        try {
+            write_file(file, std::string(64 * 1024, 'x'));
+        } catch (const FileError& e) {
+            const std::string what = e.what();
+            const bool named = what.find(file.string()) != std::string::npos &&
+                               what.find(std::strerror(EFBIG)) != std::string::npos;
+            ::_exit(named ? 0 : 2);
+        }
+        ::_exit(1);  // no error: the write was reported as done
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK_MESSAGE(WEXITSTATUS(status) != 1, "write_file did not throw");
+    CHECK_MESSAGE(WEXITSTATUS(status) == 0, "the error does not name the file and the reason");
+    CHECK(read_file(file) == "the old content\n");
+    CHECK_FALSE(fs::exists(file.string() + ".part"));
+}
+
+TEST_CASE("write_file: a folder that cannot be made is an error that names the file") {
+    const fs::path blocker = temporary_file("blocker", "a file, not a folder\n");
+    std::string what;
+    try {
+        write_file(blocker / "state.json", "{}");
+    } catch (const FileError& e) {
+        what = e.what();
+    }
+    CHECK(what.find((blocker / "state.json").string()) != std::string::npos);
+}
+
+TEST_CASE("read_file: a folder or a missing file reads as empty, without throwing") {
+    const fs::path dir = temporary_file("x", "").parent_path();
+    CHECK(read_file(dir).empty());
+    CHECK(read_file(dir / "no-such-file").empty());
+    CHECK(read_file(temporary_file("y", "abc")) == "abc");
+}
+
+TEST_CASE("workbook-cli: a state file it cannot write is one line naming it and exit 3, not an abort") {
+    const fs::path tree = temporary_file("z", "").parent_path() / "tree";
+    fs::create_directories(tree / "build" / "workbook-state.json");  // a folder where the file goes
+    const CommandResult r = run_command({WORKBOOK_CLI, "--root", WORKBOOK_ROOT, "--tree", tree.string(), "--no-color",
+                                         "hint", "01"},
+                                        std::chrono::seconds(60));
+    CHECK(r.code == 3);
+    CHECK(r.err.find("could not write " + (tree / "build" / "workbook-state.json").string()) != std::string::npos);
+    CHECK(r.err.find("terminate") == std::string::npos);
+    fs::remove_all(tree);
+}
+
+TEST_CASE("workbook-cli: --tree that is not a folder is refused before anything is built") {
+    const fs::path missing = temporary_file("w", "").parent_path() / "no-such-tree";
+    const CommandResult r = run_command({WORKBOOK_CLI, "--root", WORKBOOK_ROOT, "--tree", missing.string(), "test", "01"},
+                                        std::chrono::seconds(60));
+    CHECK(r.code == 2);
+    CHECK(r.err.find("not a folder") != std::string::npos);
+    CHECK_FALSE(fs::exists(missing));
 }

@@ -1,4 +1,5 @@
 #include "export.hpp"
+#include "files.hpp"
 
 #include "results.hpp"
 #include "verify.hpp"
@@ -61,20 +62,6 @@ bool matches(const EditionEntry& entry, std::string_view path) {
 
 bool any_matches(const std::vector<EditionEntry>& entries, std::string_view path) {
     return std::any_of(entries.begin(), entries.end(), [&](const EditionEntry& e) { return matches(e, path); });
-}
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void write_text(const fs::path& path, std::string_view text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw std::runtime_error(fmt::format("could not write {}", path.string()));
 }
 
 CommandResult git(const fs::path& repo, std::vector<std::string> args) {
@@ -179,16 +166,16 @@ std::size_t export_student_edition(const fs::path& root, const Manifest& manifes
         const fs::path target = to / name;
         fs::create_directories(target.parent_path());
         if (name == "README.md")
-            write_text(target, student_readme(read_text(root / name)));
+            write_file(target, student_readme(read_file(root / name)));
         else
             fs::copy(root / name, target, fs::copy_options::copy_symlinks);
         ++written;
     }
-    write_text(to / edition_marker,
+    write_file(to / edition_marker,
                "This is the workbook's student edition, written by ./workbook export-student.\n"
                "The teachers' commands (verify, grade, export-student, classroom, doctor, index) belong to\n"
                "the teacher's edition, the workbook's own repository, and refuse to run here.\n");
-    write_text(to / ".github" / "workflows" / "classroom.yml", classroom_workflow(manifest));
+    write_file(to / ".github" / "workflows" / "classroom.yml", classroom_workflow(manifest));
     written += 2;
     git_or_throw(to, {"init", "-q", "-b", "main"});
     git_or_throw(to, {"add", "-A"});
@@ -354,14 +341,14 @@ std::vector<Leak> SecretWindows::find(const std::string& where, std::string_view
 
 std::vector<Leak> find_leaks(const fs::path& root, const fs::path& edition) {
     SecretWindows secrets;
-    for (const auto& [name, path] : files_under(root / "solutions", root)) secrets.add_secret(name, read_text(path));
-    for (const auto& [name, path] : files_under(root / "starter", root)) secrets.add_public(read_text(path));
+    for (const auto& [name, path] : files_under(root / "solutions", root)) secrets.add_secret(name, read_file(path));
+    for (const auto& [name, path] : files_under(root / "starter", root)) secrets.add_public(read_file(path));
 
     std::vector<Leak> leaks;
     const auto add = [&](std::vector<Leak> found) { leaks.insert(leaks.end(), found.begin(), found.end()); };
     std::unordered_set<std::string> seen;  // contents already checked as files of the edition
     for (const auto& [name, path] : files_under(edition, edition)) {
-        std::string text = read_text(path);
+        std::string text = read_file(path);
         add(secrets.find(name, text));
         seen.insert(std::move(text));
     }
@@ -414,7 +401,7 @@ std::vector<std::string> broken_links(const fs::path& edition) {
     std::vector<std::string> broken;
     for (const auto& [name, path] : files_under(edition, edition)) {
         if (path.extension() != ".md") continue;
-        const std::string text = read_text(path);
+        const std::string text = read_file(path);
         for (auto m = std::sregex_iterator(text.begin(), text.end(), link); m != std::sregex_iterator(); ++m) {
             const std::string target = (*m)[1].str().substr(0, (*m)[1].str().find('#'));
             if (target.empty() || target.find("://") != std::string::npos || target.starts_with("mailto:")) continue;

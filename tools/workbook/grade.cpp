@@ -1,5 +1,6 @@
 #include "grade.hpp"
 
+#include "files.hpp"
 #include "results.hpp"
 
 #include <fmt/format.h>
@@ -80,39 +81,6 @@ struct GraderFailure : std::runtime_error {
 };
 
 // ---- small utilities ----------------------------------------------------------------------------
-
-std::string read_all(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-
-// What the grader writes, every byte checked: a full disk is the grader's failure, never a
-// student's. Written beside, then renamed, so that a file is either whole or as it was.
-void write_all(const fs::path& path, std::string_view text) {
-    fs::create_directories(path.parent_path());
-    const fs::path part = path.string() + ".part";
-    const auto fail = [&](const char* what) {
-        const int error = errno;
-        ::unlink(part.c_str());
-        throw GraderFailure(fmt::format("could not {} {}: {}", what, path.string(), std::strerror(error)));
-    };
-    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) fail("create");
-    for (std::size_t done = 0; done < text.size();) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            if (n == 0) errno = ENOSPC;
-            const int error = errno;
-            ::close(fd);
-            errno = error;
-            fail("write");
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::close(fd) < 0) fail("write");
-    if (::rename(part.c_str(), path.c_str()) < 0) fail("write");
-}
 
 // MiB free for the grader on the file system of `dir`.
 std::uint64_t free_mib(const fs::path& dir) {
@@ -325,7 +293,7 @@ struct Recipe {
 };
 
 Recipe load_recipe(const fs::path& file) {
-    const json j = json::parse(read_all(file));
+    const json j = json::parse(read_file(file));
     Recipe r;
     r.compiler = j.at("compiler");
     r.flags = j.at("flags").get<std::vector<std::string>>();
@@ -409,7 +377,7 @@ public:
         fs::create_directories(run_dir);
         // What the program reads on its standard input: how a test case is named to the test
         // program, since its command line is readable by every process of the run.
-        if (!input.empty()) write_all(run_dir / "stdin", input);
+        if (!input.empty()) write_file(run_dir / "stdin", input);
         std::vector<std::string> cmd{binary_.string(),
                                      "--scratch", scratch.string(),
                                      "--wall", fmt::format("{}", limits.wall),
@@ -436,7 +404,7 @@ public:
         const auto outer = std::chrono::seconds(static_cast<int>(limits.wall) + 60);
         const CommandResult r = run_command(cmd, outer);
         Confined c;
-        const json report = json::parse(read_all(run_dir / "report.json"), nullptr, false);
+        const json report = json::parse(read_file(run_dir / "report.json"), nullptr, false);
         if (!r.ok() || !report.is_object()) {
             c.outcome = "internal";
             c.message = fmt::format("the sandbox {}: {}{}", r.describe(), r.out, r.err);
@@ -447,9 +415,9 @@ public:
         c.signal_name = report.value("signal_name", "");
         c.message = report.value("message", "");
         c.isolation = report.value("isolation", "");
-        c.out = read_all(run_dir / "stdout");
-        c.err = read_all(run_dir / "stderr");
-        c.records = read_all(run_dir / "records.jsonl");
+        c.out = read_file(run_dir / "stdout");
+        c.err = read_file(run_dir / "stderr");
+        c.records = read_file(run_dir / "records.jsonl");
         return c;
     }
 
@@ -593,7 +561,7 @@ public:
         // Not in students/NAME/, which a teacher may hand out whole: the cache names the grading
         // machine's folders.
         const fs::path cache = out_ / "cache" / (name + ".json");
-        const json cached = json::parse(read_all(cache), nullptr, false);
+        const json cached = json::parse(read_file(cache), nullptr, false);
         if (cached.is_object() && cached.value("hash", "") == s.hash) {
             try {
                 StudentGrade again = from_json(cached);
@@ -630,8 +598,22 @@ public:
         // A grade the grader failed on is not the student's: it is graded again next time.
         const bool whole = std::none_of(s.lessons.begin(), s.lessons.end(),
                                         [](const LessonGrade& l) { return l.status == "internal-error"; });
-        if (whole) write_all(cache, json_text(to_json(s)));
+        if (whole) write_file(cache, json_text(to_json(s)));
         else fs::remove(cache);
+        return s;
+    }
+
+    // The grade of a student the grader failed on as a whole: every lesson internal-error, each with
+    // its maximum, so that the gradebook's row has every column.
+    StudentGrade failed(const std::string& name, const std::string& why) const {
+        StudentGrade s;
+        s.name = name;
+        s.isolation = "error";
+        for (const LessonPlan& plan : plans_) {
+            LessonGrade l{plan.lesson->slug, 0, 0, "internal-error", fmt::format("the grader failed: {}", why), {}};
+            for (const CaseSpec& c : plan.cases) l.max += c.points;
+            s.lessons.push_back(std::move(l));
+        }
         return s;
     }
 
@@ -646,7 +628,7 @@ private:
         // The workbook's own files of the lesson (headers), then the student's.
         for (const auto& entry : fs::directory_iterator(root_ / "starter" / lesson.slug))
             if (entry.is_regular_file()) fs::copy_file(entry.path(), scratch / entry.path().filename());
-        for (const auto& [file, content] : files) write_all(scratch / file, *content);
+        for (const auto& [file, content] : files) write_file(scratch / file, *content);
 
         // Compile: every .cpp of the lesson, then link.
         const Recipe& r = plan.recipe;
@@ -893,7 +875,7 @@ std::string grader_version(const fs::path& root) {
     std::sort(files.begin(), files.end());
     for (const fs::path& f : files) {
         hash.add(f.lexically_relative(root).string());
-        hash.add(read_all(f));
+        hash.add(read_file(f));
     }
     return hash.hex();
 }
@@ -908,7 +890,7 @@ std::string extra_version(const fs::path& extra) {
     std::sort(files.begin(), files.end());
     for (const fs::path& f : files) {
         hash.add(f.lexically_relative(extra).string());
-        hash.add(read_all(f));
+        hash.add(read_file(f));
     }
     return hash.hex();
 }
@@ -966,7 +948,7 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
                                           std::chrono::seconds(lesson.timeout));
     ::unsetenv("WORKBOOK_PROGRAM");
     std::string unfinished;
-    const auto cases = parse_records(read_all(records), &unfinished);
+    const auto cases = parse_records(read_file(records), &unfinished);
     std::set<std::string> known;
     for (const CaseSpec& c : plan.cases) known.insert(c.name);
     for (const CaseResult& c : cases) {
@@ -1113,19 +1095,16 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
                     try {
                         grades[i] = grader.grade(name, folder, tree);
                     } catch (const std::exception& e) {
-                        grades[i].name = name;
-                        grades[i].isolation = "error";
-                        LessonGrade failed{"(all)", 0, 0, "internal-error", e.what(), {}};
-                        grades[i].lessons.push_back(failed);
+                        grades[i] = grader.failed(name, e.what());
                     }
                     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                     const StudentGrade s = for_student(grades[i], grader.paths_for(name, tree));
                     const fs::path dir = options.out / "students" / name;
                     std::string unwritten;
                     try {
-                        write_all(dir / "feedback.md", feedback_markdown(s));
-                        write_all(dir / "results.json", json_text(gradescope_results(s, seconds)));
-                        write_all(dir / "junit.xml", junit_xml(s));
+                        write_file(dir / "feedback.md", feedback_markdown(s));
+                        write_file(dir / "results.json", json_text(gradescope_results(s, seconds)));
+                        write_file(dir / "junit.xml", junit_xml(s));
                     } catch (const std::exception& e) {
                         unwritten = e.what();
                     }
@@ -1152,8 +1131,8 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
         book.push_back(to_json(s));
     }
     try {
-        write_all(options.out / "gradebook.csv", csv);
-        write_all(options.out / "gradebook.json",
+        write_file(options.out / "gradebook.csv", csv);
+        write_file(options.out / "gradebook.json",
                   json_text(json{{"grader", grader_format}, {"unsafe", options.unsafe}, {"students", book}}));
     } catch (const std::exception& e) {
         failures.push_back(fmt::format("the gradebook: {}", e.what()));

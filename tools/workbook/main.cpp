@@ -2,6 +2,7 @@
 // the machine up and builds this program; this program builds the lessons, runs their tests and
 // says what to do next. See docs/how-it-works.md.
 #include "export.hpp"
+#include "files.hpp"
 #include "grade.hpp"
 #include "manifest.hpp"
 #include "results.hpp"
@@ -213,7 +214,7 @@ int cmd_reset(Context& ctx, const std::string& key) {
             fs::copy_file(file, backup, fs::copy_options::overwrite_existing);
             std::cout << fmt::format("Your version is saved as {}\n", ctx.shown(backup));
         }
-        std::ofstream(file, std::ios::binary | std::ios::trunc) << pristine.out;
+        write_file(file, pristine.out);
         std::cout << fmt::format("Restored {} as the workbook ships it ({}).\n", path, *ref);
     }
     ctx.state.passed.erase(lesson.slug);
@@ -377,14 +378,13 @@ int cmd_index(const Context& ctx, bool write) {
         return 0;
     }
     const fs::path file = ctx.root / "README.md";
-    std::ifstream in(file);
-    std::string readme{std::istreambuf_iterator<char>(in), {}};
+    std::string readme = read_file(file);
     if (!replace_index(readme, ctx.manifest)) {
         std::cerr << fmt::format("README.md has no lessons table: put these two lines where it goes:\n{}\n{}\n",
                                  index_begin, index_end);
         return 1;
     }
-    std::ofstream(file, std::ios::trunc) << readme;
+    write_file(file, readme);
     std::cout << "README.md: lessons table refreshed.\n";
     return 0;
 }
@@ -405,7 +405,7 @@ fs::path root_before_parsing(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int workbook_main(int argc, char** argv) {
     CLI::App app{"The workbook: sockets, bytes and threads in C++, one graded lesson at a time.\n"
                  "Run it with no command to test the lessons in order and see what to do next."};
     app.set_help_all_flag("--help-all", "All commands and their options");
@@ -490,6 +490,11 @@ int main(int argc, char** argv) {
         ctx.student = {ctx.root, ctx.root / "starter", ctx.root / "build" / "student", "student"};
     } else {
         const fs::path tree = fs::absolute(tree_option);
+        if (!fs::is_directory(tree)) {
+            std::cerr << fmt::format("workbook: --tree {}: not a folder (it should hold the lesson folders, like starter/)\n",
+                                     tree_option);
+            return 2;
+        }
         const fs::path build = build_option.empty() ? tree / "build" : fs::absolute(build_option);
         ctx.student = {ctx.root, tree, build, ""};
     }
@@ -523,4 +528,15 @@ int main(int argc, char** argv) {
     }
     if (*verify) return cmd_verify(ctx.root, ctx.manifest, ctx.ui, verify_options);
     return cmd_progress(ctx);
+}
+
+// One handler for what no command caught (a file that could not be written, a folder that cannot
+// be read): it says what failed and exits 3, never aborts without a word (std::terminate, 134).
+int main(int argc, char** argv) {
+    try {
+        return workbook_main(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "workbook: " << e.what() << "\n";
+        return 3;
+    }
 }

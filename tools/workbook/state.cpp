@@ -1,16 +1,15 @@
 #include "state.hpp"
 
+#include "files.hpp"
+
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 
 namespace workbook {
 
 State State::load(const std::filesystem::path& file) {
     State state;
-    std::ifstream in(file);
-    if (!in) return state;
-    const nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    const nlohmann::json doc = nlohmann::json::parse(read_file(file), nullptr, /*allow_exceptions=*/false);
     if (!doc.is_object()) return state;
     if (doc.contains("passed") && doc["passed"].is_array())
         for (const auto& slug : doc["passed"])
@@ -22,14 +21,8 @@ State State::load(const std::filesystem::path& file) {
 }
 
 void State::save(const std::filesystem::path& file) const {
-    std::filesystem::create_directories(file.parent_path());
     const nlohmann::json doc = {{"passed", passed}, {"hints_shown", hints_shown}};
-    const std::filesystem::path temporary = file.string() + ".tmp";
-    {
-        std::ofstream out(temporary);
-        out << doc.dump(2) << '\n';
-    }
-    std::filesystem::rename(temporary, file);
+    write_file(file, doc.dump(2) + "\n");
 }
 
 }  // namespace workbook
