@@ -352,8 +352,7 @@ TEST_CASE(
 TEST_CASE("user isolation as root: the same confinement inside a user namespace") {
     REQUIRE_ISOLATION();
     if (::geteuid() != 0) {
-        MESSAGE("skipped: not root, so every other case already runs in user isolation");
-        return;
+        SKIP_CASE("not root, so every other case already runs in user isolation");
     }
     Workspace w;
     Call call;
@@ -413,14 +412,12 @@ TEST_CASE(
     REQUIRE_ISOLATION();
     if (!cpu_weight_cgroup_usable()) {
         const json& identity = ::geteuid() == 0 ? doctor()["root"] : doctor()["user"];
-        MESSAGE(
-            "skipped: workbook-sandbox --doctor says no cpu cgroup is usable here (the runs "
-            "share the CPU per process): "
-            << (identity.is_object()
-                    ? identity.value(json::json_pointer("/cgroups/problems"), json::array())
-                    : json::array())
-                   .dump());
-        return;
+        SKIP_CASE("workbook-sandbox --doctor says no cpu cgroup is usable here (the runs share the "
+                  "CPU per process): "
+                  << (identity.is_object()
+                          ? identity.value(json::json_pointer("/cgroups/problems"), json::array())
+                          : json::array())
+                         .dump());
     }
     Workspace w;
     REQUIRE(::mkfifo((w.scratch() / "started").c_str(), 0666) == 0);

@@ -290,4 +290,14 @@ bool write_fifo(const fs::path& path, const std::string& text) {
     return ok;
 }
 
+namespace {
+std::vector<std::string>& skipped_cases() {
+    static std::vector<std::string> reasons;
+    return reasons;
+}
+}  // namespace
+
+void note_skipped(const std::string& why) { skipped_cases().push_back(why); }
+const std::vector<std::string>& skipped() { return skipped_cases(); }
+
 }  // namespace sandbox_test

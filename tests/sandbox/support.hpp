@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -101,15 +102,29 @@ bool write_fifo(const fs::path& path, const std::string& text);
 
 bool contains(const std::string& text, const std::string& part);
 
+// A test case that cannot run here records why; the suite then ends with status 77, which ctest
+// shows as "Skipped" (SKIP_RETURN_CODE), never as passed.
+void note_skipped(const std::string& why);
+const std::vector<std::string>& skipped();
+
 }  // namespace sandbox_test
+
+// Stops the test case, said as a skip (see note_skipped).
+#define SKIP_CASE(why)                                              \
+    do {                                                            \
+        std::ostringstream skip_why_;                               \
+        skip_why_ << why;                                           \
+        sandbox_test::note_skipped(skip_why_.str());                \
+        MESSAGE("skipped: " << skip_why_.str());                    \
+        return;                                                     \
+    } while (false)
 
 // Cases that need isolation say so and stop when --doctor says this machine has none (they do not
 // pass silently).
 #define REQUIRE_ISOLATION()                                                                    \
     do {                                                                                       \
         if (sandbox_test::isolation_available() == "none") {                                   \
-            MESSAGE("skipped: workbook-sandbox --doctor says no isolation is available here: " \
-                    << sandbox_test::doctor().value("verdict", std::string("?")));             \
-            return;                                                                            \
+            SKIP_CASE("workbook-sandbox --doctor says no isolation is available here: "        \
+                      << sandbox_test::doctor().value("verdict", std::string("?")));           \
         }                                                                                      \
     } while (false)
