@@ -41,6 +41,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -701,12 +702,51 @@ void Program::State::run_drain() noexcept {
 
 namespace {
 
+// The process groups of the programs this process started and has not torn down yet, for the
+// SIGTERM handler below: lock-free atomics, so the handler may read them.
+std::array<std::atomic<pid_t>, 256> live_groups{};
+
+void register_group(pid_t group) noexcept {
+    for (auto& slot : live_groups) {
+        pid_t empty = 0;
+        if (slot.compare_exchange_strong(empty, group)) return;
+    }
+}
+
+void unregister_group(pid_t group) noexcept {
+    for (auto& slot : live_groups) {
+        pid_t expected = group;
+        if (slot.compare_exchange_strong(expected, 0)) return;
+    }
+}
+
+// A test program stopped by SIGTERM (the runner's time limit) would die without its destructors,
+// and the programs it started would lose only their leader (PR_SET_PDEATHSIG): what the student's
+// program forked lives on in its group. So SIGTERM ends every group first, then this process as
+// SIGTERM would have.
+extern "C" void end_groups_then_die(int signal_number) {
+    static_assert(std::atomic<pid_t>::is_always_lock_free);
+    for (auto& slot : live_groups) {
+        const pid_t group = slot.load();
+        if (group > 0) ::kill(-group, SIGKILL);
+    }
+    ::signal(signal_number, SIG_DFL);
+    ::raise(signal_number);
+}
+
 // The test process adopts orphaned descendants (so teardown can reap a whole group), and children
 // must be reapable (SIGCHLD not ignored) for the exit status to exist.
 void prepare_parent() {
     static std::once_flag once;
     std::call_once(once, [] {
         ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        struct sigaction term {};
+        if (::sigaction(SIGTERM, nullptr, &term) == 0 && term.sa_handler == SIG_DFL) {
+            term.sa_handler = end_groups_then_die;
+            sigemptyset(&term.sa_mask);
+            term.sa_flags = 0;
+            ::sigaction(SIGTERM, &term, nullptr);
+        }
         struct sigaction current {};
         if (::sigaction(SIGCHLD, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) {
             ::signal(SIGCHLD, SIG_DFL);
@@ -1137,6 +1177,8 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
     }
 
     s.pid = pid;
+    ::setpgid(pid, pid);  // as the child does: the group exists before either goes on
+    register_group(pid);
     for (int* fd : {&child_in, &child_out, &child_err, &report_write}) close_fd(*fd);
     int exec_error = 0;
     ssize_t got;
@@ -1148,6 +1190,7 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
         int status;
         while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
+        unregister_group(pid);
         cleanup();
         throw Failure(fmt::format("could not start {}: {}", path.string(), error_text(exec_error)));
     }
@@ -1160,6 +1203,7 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
         int status;
         while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
+        unregister_group(pid);
         cleanup();
         throw Failure(fmt::format("could not watch {}: pidfd_open failed: {}", path.string(),
                                   error_text(error)));
@@ -1210,6 +1254,7 @@ void Program::State::teardown(milliseconds grace) noexcept {
     // Orphans of the group were reparented to us (child subreaper): reap them all.
     while (::waitpid(-pid, nullptr, 0) > 0 || errno == EINTR) {
     }
+    unregister_group(pid);
     reaped = true;
     try {
         std::scoped_lock lock(mutex);

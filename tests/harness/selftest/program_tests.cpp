@@ -373,6 +373,30 @@ TEST_CASE("teardown kills a grandchild left in the group, even one that ignores 
     CHECK(process_gone(grandchild));
 }
 
+TEST_CASE("a test program stopped by SIGTERM first ends the groups of the programs it started") {
+    // The runner stops a test program that hangs with SIGTERM. Without its handler, the program it
+    // started dies (PR_SET_PDEATHSIG) but that program's own child lives on.
+    pid_t grandchild = 0;
+    {
+        probe::Program tests(FIXTURE_HUNG_TESTS, {FIXTURE_GRANDCHILD});
+        const std::string line = tests.wait_for_line(std::regex("^grandchild \\d+$"), "the grandchild's pid");
+        grandchild = std::stoi(line.substr(line.find(' ') + 1));
+        const int watch = static_cast<int>(::syscall(SYS_pidfd_open, grandchild, 0));
+        REQUIRE(watch >= 0);
+        const probe::ExitStatus status = tests.stop();
+        CHECK(status.signaled);
+        CHECK(status.signal == SIGTERM);  // it died of SIGTERM, as before, after its handler
+        pollfd ended{watch, POLLIN, 0};
+        CHECK_MESSAGE(::poll(&ended, 1, static_cast<int>(probe::scaled(5000ms).count())) == 1,
+                      "the grandchild still runs after its grandparent, the test program, was stopped");
+        ::close(watch);
+    }
+    // It died (a zombie, adopted by this process as child subreaper): reap it.
+    int status = 0;
+    ::waitpid(grandchild, &status, WNOHANG);
+    CHECK(process_gone(grandchild));
+}
+
 TEST_CASE("a grandchild that left the group and holds the pipes cannot hang the teardown") {
     pid_t group = 0;
     pid_t escaped = 0;
