@@ -70,7 +70,11 @@ TEST_CASE("an endless loop is stopped by the CPU limit: cpu") {
     const Result r = run_checked(w, {"--cpu", "1", "--wall", "10"}, {fixture("spin")});
     INFO(r.describe());
     CHECK(r.outcome() == "cpu");
-    CHECK(r.number("cpu_ms") >= 900);
+    // Not stopped long before its second: RLIMIT_CPU counts the process's ticks, the cgroup (cpu_ms)
+    // its scheduler time, and on a loaded virtual machine the ticks include time stolen by the host
+    // (879 ms was seen for a 1 s limit while the other core was busy); half a second is far from
+    // both and still catches a limit applied early.
+    CHECK(r.number("cpu_ms") >= 500);
     CHECK(r.number("wall_ms") < 9000);
 }
 
