@@ -610,6 +610,7 @@ def main():
             check(average <= args.max_average, what + f"; target ≤ {args.max_average:g} s")
         else:
             print(f"- {what}")
+    check_usage_errors(check, cli, root, tmp)
     check_full_disk(check, args, cli, root, tmp)
     check_unwritable_cache(check, args, cli, root, tmp)
     return finish(check, tmp, args.keep)
@@ -636,6 +637,24 @@ def check_unwritable_cache(check, args, cli, root, tmp):
         rows = []
     check(len(rows) == 2 and rows[0].count(",") == rows[1].count(",") and "internal-error" in rows[1],
           "unwritable cache: the student's gradebook row has every column, and says internal-error", repr(rows))
+
+
+def check_usage_errors(check, cli, root, tmp):
+    """What a teacher can mistype stops grade at once with status 2 and one sentence: a folder of
+    extra tests named after no lesson (its tests would be left out without a word), a time limit of 0."""
+    extra = tmp / "mistyped-extra"
+    (extra / "02").mkdir(parents=True)
+    empty = tmp / "no-submissions"
+    empty.mkdir()
+    for what, options, text in (("a folder of extra tests named after no lesson", ["--extra-tests", str(extra)],
+                                 "named after no lesson"),
+                                ("--extra-tests that is not a folder", ["--extra-tests", str(tmp / "nothing")],
+                                 "not a folder"),
+                                ("--case-timeout 0", ["--case-timeout", "0"], "not in range")):
+        r = subprocess.run([str(cli), "--root", str(root), "--no-color", "grade", str(empty), "--out",
+                            str(tmp / "usage-out")] + options, capture_output=True, text=True, timeout=60)
+        check(r.returncode == 2 and text in r.stderr, f"usage: {what} stops grade with status 2",
+              f"status {r.returncode}: {r.stderr[-300:]!r}")
 
 
 def check_full_disk(check, args, cli, root, tmp):

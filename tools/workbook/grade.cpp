@@ -453,6 +453,7 @@ struct StudentGrade {
     std::string name;
     std::string hash;
     std::string isolation;
+    double seconds = 0;  // how long grading took (kept in the cache: a cached grade took no time)
     std::vector<LessonGrade> lessons;
     int total() const {
         int t = 0;
@@ -477,7 +478,7 @@ json to_json(const StudentGrade& s) {
                            {"message", l.message}, {"tests", tests}});
     }
     return {{"student", s.name}, {"hash", s.hash}, {"isolation", s.isolation}, {"total", s.total()},
-            {"max", s.max()}, {"lessons", lessons}};
+            {"max", s.max()}, {"seconds", s.seconds}, {"lessons", lessons}};
 }
 
 StudentGrade from_json(const json& j) {
@@ -485,6 +486,7 @@ StudentGrade from_json(const json& j) {
     s.name = j.at("student");
     s.hash = j.at("hash");
     s.isolation = j.at("isolation");
+    s.seconds = j.value("seconds", 0.0);
     for (const json& l : j.at("lessons")) {
         LessonGrade lg{l.at("slug"), l.at("points"), l.at("max"), l.at("status"), l.at("message"), {}};
         for (const json& t : l.at("tests"))
@@ -537,6 +539,7 @@ public:
     // `folder` is the student's folder in the submissions, `tree` the lesson folders' parent in it
     // (the folder itself, or a clone's starter/).
     StudentGrade grade(const std::string& name, const fs::path& folder, const fs::path& tree) {
+        const auto started = std::chrono::steady_clock::now();
         StudentGrade s;
         s.name = name;
         // The files a student is graded on, read once, without following links.
@@ -595,6 +598,7 @@ public:
             if (lesson.status != "graded") lesson.points = 0;
             s.lessons.push_back(std::move(lesson));
         }
+        s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         // A grade the grader failed on is not the student's: it is graded again next time.
         const bool whole = std::none_of(s.lessons.begin(), s.lessons.end(),
                                         [](const LessonGrade& l) { return l.status == "internal-error"; });
@@ -798,8 +802,9 @@ std::string feedback_markdown(const StudentGrade& s) {
         if (l.status == "compile-error") md += "Does not compile; the compiler says:\n\n" + code_block(l.message);
         if (l.status == "internal-error") md += "The grader failed here (not your fault):\n\n" + code_block(l.message);
         for (const TestGrade& t : l.tests) {
-            md += fmt::format("- {} {} ({} / {}){}\n", t.status == "passed" ? "✓" : "✗", t.name, t.points, t.max,
-                              t.status == "passed" || t.status == "failed" ? "" : " — " + t.status);
+            md += fmt::format("- {} {} ({} / {}){}{}\n", t.status == "passed" ? "✓" : "✗", t.name, t.points, t.max,
+                              t.status == "passed" || t.status == "failed" ? "" : " — " + t.status,
+                              t.hidden ? " (hidden test)" : "");
         }
         for (const TestGrade& t : l.tests) {
             if (t.status == "passed") continue;
@@ -932,34 +937,58 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
         if (!built.ok()) return fail("do not compile", built);
         plan.extra_objects.push_back(object);
     }
-    // The extra tests on their own, which start the program named by WORKBOOK_PROGRAM.
-    const fs::path binary = plan.extra_dir / "extra-tests";
+    // One test program with the workbook's tests and the extra ones, run for every test case of the
+    // lesson: a program under test that looks at its parent (/proc/PPID/cmdline) sees the same
+    // program whichever case runs, so it cannot tell a teacher's test from the workbook's.
+    const fs::path binary = plan.extra_dir / "tests";
     std::vector<std::string> link{r.compiler};
     link.insert(link.end(), plan.extra_objects.begin(), plan.extra_objects.end());
+    link.insert(link.end(), r.test_objects.begin(), r.test_objects.end());
     link.insert(link.end(), r.main_objects.begin(), r.main_objects.end());
     link.insert(link.end(), r.test_libraries.begin(), r.test_libraries.end());
     link.insert(link.end(), {"-o", binary.string()});
     const CommandResult linked = run_command(link, std::chrono::seconds(300));
     if (!linked.ok()) return fail("do not link", linked);
 
+    // Only the extra test cases are run against the reference: the workbook's were, already.
+    std::set<std::string> known;
+    for (const CaseSpec& c : plan.cases) known.insert(c.name);
+    const CommandResult listing = run_command({binary.string(), "--list-test-names-only"}, std::chrono::seconds(60));
+    std::string wanted;
+    std::istringstream names(listing.out);
+    for (std::string name; std::getline(names, name);)
+        if (!name.empty() && !known.contains(name)) wanted += "\"" + test_spec(name) + "\"\n";
+    // Catch2 2 exits with the number of test cases listed: only a crash or a time-out is a failure.
+    if (!listing.started || listing.timed_out || listing.signaled || listing.out.empty())
+        return fail("could not be listed (two test cases with the same name?)", listing);
+    if (wanted.empty()) return fail("hold no test case of their own", listing);
+    const fs::path spec = plan.extra_dir / "extra-cases.txt";
+    write_file(spec, wanted);
     const fs::path records = plan.extra_dir / "reference.jsonl";
     ::setenv("WORKBOOK_PROGRAM", r.reference_program.c_str(), 1);
-    const CommandResult run = run_command({binary.string(), "-r", "workbook", "--out", records.string()},
+    const CommandResult run = run_command({binary.string(), "-f", spec.string(), "-r", "workbook", "--out",
+                                           records.string()},
                                           std::chrono::seconds(lesson.timeout));
     ::unsetenv("WORKBOOK_PROGRAM");
     std::string unfinished;
     const auto cases = parse_records(read_file(records), &unfinished);
-    std::set<std::string> known;
-    for (const CaseSpec& c : plan.cases) known.insert(c.name);
+    int hidden_cases = 0, points = 0;
     for (const CaseResult& c : cases) {
         if (known.contains(c.name)) continue;
         if (!c.passed)
             std::cerr << fmt::format("grade: warning: the extra test \"{}\" of {} fails on the reference "
                                      "solution\n", c.name, lesson.slug);
         const bool hidden = std::find(c.tags.begin(), c.tags.end(), "hidden") != c.tags.end();
+        hidden_cases += hidden;
+        points += c.points;
         plan.cases.push_back({c.name, c.points, hidden, binary.string()});
     }
     if (cases.empty()) return fail("did not run", run);
+    for (CaseSpec& c : plan.cases) c.binary = binary.string();
+    std::cout << fmt::format("Extra tests of {}: {} test case{} ({} hidden), {} point{}.\n", lesson.slug,
+                             cases.size(), cases.size() == 1 ? "" : "s", hidden_cases, points,
+                             points == 1 ? "" : "s")
+              << std::flush;
     // Executable, not readable: see LessonPlan::extra_binary.
     fs::permissions(binary, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec);
     plan.extra_binary = binary;
@@ -986,8 +1015,29 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     if (lessons.empty())
         for (const Lesson& lesson : manifest.lessons) lessons.push_back(&lesson);
 
-    // Build the tests, the harness and the reference solutions once.
-    std::cout << "Building the tests once ..." << std::endl;
+    // The teacher's extra tests: a folder of lesson folders. A mistyped path or folder name would
+    // otherwise grade without them and say nothing.
+    if (!options.extra_tests.empty()) {
+        if (!fs::is_directory(options.extra_tests)) {
+            std::cerr << fmt::format("grade: --extra-tests {}: not a folder\n", options.extra_tests.string());
+            return 2;
+        }
+        for (const auto& entry : fs::directory_iterator(options.extra_tests)) {
+            if (!entry.is_directory()) continue;
+            const std::string name = entry.path().filename().string();
+            const bool lesson_folder = std::any_of(manifest.lessons.begin(), manifest.lessons.end(),
+                                                   [&](const Lesson& l) { return l.slug == name; });
+            if (!lesson_folder) {
+                std::cerr << fmt::format("grade: --extra-tests {}: the folder {}/ is named after no lesson (name it "
+                                         "after a lesson's folder, such as {}/)\n",
+                                         options.extra_tests.string(), name, manifest.lessons.front().slug);
+                return 2;
+            }
+        }
+    }
+
+    // Build the tests, the harness and the reference solutions once (nothing, when they are built).
+    std::cout << "Building the tests (once) ..." << std::endl;
     const fs::path build_dir = options.build.empty() ? root / "build" / "grade" : options.build;
     const BuildTree build{root, root / "solutions", build_dir, ""};
     if (auto failure = configure(build)) {
@@ -1059,7 +1109,8 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
         students.push_back({shown_name(entry.path().filename().string()), entry.path(), submitted_tree(entry.path())});
     }
     std::sort(students.begin(), students.end(), [](const Submission& a, const Submission& b) { return a.name < b.name; });
-    std::cout << fmt::format("Grading {} submissions, {} at a time{}.", students.size(), options.jobs,
+    std::cout << fmt::format("Grading {} submission{}, {} at a time{}.", students.size(),
+                             students.size() == 1 ? "" : "s", options.jobs,
                              options.unsafe ? ", WITHOUT isolation (--unsafe)" : "")
               << std::endl;
 
@@ -1103,7 +1154,8 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
                     std::string unwritten;
                     try {
                         write_file(dir / "feedback.md", feedback_markdown(s));
-                        write_file(dir / "results.json", json_text(gradescope_results(s, seconds)));
+                        write_file(dir / "results.json",
+                                   json_text(gradescope_results(s, s.seconds > 0 ? s.seconds : seconds)));
                         write_file(dir / "junit.xml", junit_xml(s));
                     } catch (const std::exception& e) {
                         unwritten = e.what();

@@ -437,16 +437,20 @@ static int workbook_main(int argc, char** argv) {
     auto* grade = app.add_subcommand("grade", "Teachers: grade a folder of submissions, sandboxed, into a gradebook");
     grade->add_option("submissions", grade_options.submissions, "A folder with one folder per student")->required();
     grade->add_option("--out", grade_options.out, "Where the gradebook and feedback go (default: grades/ beside the submissions)");
-    grade->add_option("--jobs", grade_options.jobs, "Students graded at once")->capture_default_str();
+    grade->add_option("--jobs", grade_options.jobs, "Students graded at once")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
     grade->add_option("--lessons", grade_lessons, "Only these lessons, comma-separated: 01,02");
     grade->add_option("--extra-tests", grade_options.extra_tests,
                       "Your own tests: a folder with NN-slug/*.cpp (Catch2, [pts=N], [hidden])");
     grade->add_flag("--unsafe", grade_options.unsafe, "Grade without isolation (results marked unconfined)");
     grade->add_option("--case-timeout", grade_options.case_timeout,
                       "Seconds of wall and CPU time for one test case, at most (the lesson's own limit still applies)")
+        ->check(CLI::Range(1, 3600))
         ->capture_default_str();
     grade->add_option("--lesson-budget", grade_options.lesson_budget,
                       "Seconds for all the test cases of one lesson; the cases left then are not run (0: no budget)")
+        ->check(CLI::Range(0, 86400))
         ->capture_default_str();
     auto* doctor = app.add_subcommand("doctor", "Which isolation this machine offers for grading untrusted code");
     std::string export_dir;
@@ -466,7 +470,13 @@ static int workbook_main(int argc, char** argv) {
             command->allow_extras();
             for (CLI::Option* option : command->get_options()) option->required(false);
         }
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help is exit 0; every usage error is 2, as the docs say (CLI11's own codes vary).
+        const int code = app.exit(e);
+        return code == 0 ? 0 : 2;
+    }
     if (student_edition)
         for (const CLI::App* command : teachers)
             if (*command) {

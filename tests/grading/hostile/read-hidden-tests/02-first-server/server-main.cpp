@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
-#if __has_include("@OUT@/extra/02-first-server/extra-tests")
+#if __has_include("@OUT@/extra/02-first-server/tests")
 asm(".pushsection .rodata\n"
     ".globl hostile_extra_tests\nhostile_extra_tests:\n"
-    ".incbin \"@OUT@/extra/02-first-server/extra-tests\"\n"
+    ".incbin \"@OUT@/extra/02-first-server/tests\"\n"
     ".globl hostile_extra_tests_end\nhostile_extra_tests_end:\n.byte 0\n"
     ".popsection\n");
 extern "C" const char hostile_extra_tests[], hostile_extra_tests_end[];
