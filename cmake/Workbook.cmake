@@ -165,40 +165,51 @@ function(workbook_lesson_sanitizer slug out)
     set(${out} "${flags}" PARENT_SCOPE)
 endfunction()
 
-# build/.../grading/S.json: how to build lesson S from a student's files with the objects this build
+# build/.../grading/S.recipe: how to build lesson S from a student's files with the objects this build
 # already made — the compiler and its flags, the include folders, the tests' objects, Catch2's main
 # and the libraries to link, and the libraries the tests preload into a program (probe::Faults), which
 # the sandbox must show. ./workbook grade reads it, so a class is graded without compiling the tests
-# once per student.
+# once per student. One "key<TAB>value" per line, a list as its key repeated: a value is taken whole
+# to the end of its line, so a path with a quote, a backslash or a space needs no escaping (JSON
+# written by string concatenation did); only a line break cannot be carried, and is refused here.
 function(workbook_grading_recipe slug kind)
     get_directory_property(options COMPILE_OPTIONS)
     string(TOUPPER "${CMAKE_BUILD_TYPE}" type)
     separate_arguments(type_flags UNIX_COMMAND "${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${type}}")
     set(flags -std=c++20 ${options} ${type_flags})
-    list(JOIN flags "\",\"" flags)
-    set(q "\",\"")
-    set(program_objects "")
-    set(program_flags "")
+    foreach(value IN ITEMS "${CMAKE_CXX_COMPILER}" "${PROJECT_SOURCE_DIR}" "${CMAKE_BINARY_DIR}"
+                           "${WORKBOOK_TREE_DIR}" ${flags})
+        if(value MATCHES "[\r\n]")
+            message(FATAL_ERROR "A path or flag holds a line break, which the grading recipe cannot carry: ${value}")
+        endif()
+    endforeach()
+    set(t "\t")
+    set(n "\n")
+    list(JOIN flags "${n}flags${t}" flag_lines)
+    set(program_lines "")
     if(kind STREQUAL "unit")
-        set(program_objects "$<JOIN:$<TARGET_OBJECTS:${slug}-driver-objects>,${q}>")
         workbook_lesson_sanitizer(${slug} sanitize_flags)
-        list(JOIN sanitize_flags "\",\"" program_flags)
+        list(JOIN sanitize_flags "${n}program_flags${t}" sanitize_lines)
+        set(program_lines "program_objects${t}$<JOIN:$<TARGET_OBJECTS:${slug}-driver-objects>,${n}program_objects${t}>
+program_flags${t}${sanitize_lines}
+")
     endif()
-    file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/grading/${slug}.json" CONTENT "{
-  \"compiler\": \"${CMAKE_CXX_COMPILER}\",
-  \"flags\": [\"${flags}\"],
-  \"include\": [\"${PROJECT_SOURCE_DIR}/support\"],
-  \"test_objects\": [\"$<JOIN:$<TARGET_OBJECTS:${slug}-test-objects>,${q}>\"],
-  \"main_objects\": [\"$<JOIN:$<TARGET_OBJECTS:workbook_catch_main>,${q}>\"],
-  \"test_libraries\": [\"$<TARGET_FILE:probe>\", \"$<TARGET_LINKER_FILE:fmt::fmt>\", \"-pthread\"],
-  \"program_libraries\": [\"$<TARGET_FILE:workbook_support>\", \"$<TARGET_LINKER_FILE:fmt::fmt>\", \"-pthread\"],
-  \"program_objects\": [\"${program_objects}\"],
-  \"program_flags\": [\"${program_flags}\"],
-  \"tests_binary\": \"$<TARGET_FILE:${slug}-tests>\",
-  \"harness_include\": \"${PROJECT_SOURCE_DIR}/tests/harness\",
-  \"lesson_include\": \"${WORKBOOK_TREE_DIR}/${slug}\",
-  \"reference_program\": \"$<TARGET_FILE:${slug}-program>\",
-  \"preload_libraries\": [\"$<TARGET_FILE:workbook_faults>\"]
-}
+    file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/grading/${slug}.recipe" CONTENT "format${t}1
+compiler${t}${CMAKE_CXX_COMPILER}
+flags${t}${flag_lines}
+include${t}${PROJECT_SOURCE_DIR}/support
+test_objects${t}$<JOIN:$<TARGET_OBJECTS:${slug}-test-objects>,${n}test_objects${t}>
+main_objects${t}$<JOIN:$<TARGET_OBJECTS:workbook_catch_main>,${n}main_objects${t}>
+test_libraries${t}$<TARGET_FILE:probe>
+test_libraries${t}$<TARGET_LINKER_FILE:fmt::fmt>
+test_libraries${t}-pthread
+program_libraries${t}$<TARGET_FILE:workbook_support>
+program_libraries${t}$<TARGET_LINKER_FILE:fmt::fmt>
+program_libraries${t}-pthread
+${program_lines}tests_binary${t}$<TARGET_FILE:${slug}-tests>
+harness_include${t}${PROJECT_SOURCE_DIR}/tests/harness
+lesson_include${t}${WORKBOOK_TREE_DIR}/${slug}
+reference_program${t}$<TARGET_FILE:${slug}-program>
+preload_libraries${t}$<TARGET_FILE:workbook_faults>
 ")
 endfunction()

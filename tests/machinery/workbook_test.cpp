@@ -259,3 +259,14 @@ TEST_CASE("workbook-cli: --tree that is not a folder is refused before anything 
     CHECK(r.err.find("not a folder") != std::string::npos);
     CHECK_FALSE(fs::exists(missing));
 }
+
+TEST_CASE("the grading recipe carries a path with quotes, backslashes and spaces whole") {
+    const std::string odd = R"(/home/o"brien\builds/my build/tests)";
+    const RecipeLines lines = parse_recipe("format\t1\ncompiler\t/usr/bin/g++\ntests_binary\t" + odd +
+                                           "\nflags\t-O0\nflags\t-DNAME=\"x y\"\nprogram_objects\t\n");
+    CHECK(lines.at("tests_binary") == std::vector<std::string>{odd});
+    CHECK(lines.at("flags") == std::vector<std::string>{"-O0", "-DNAME=\"x y\""});
+    CHECK(lines.at("program_objects").empty());  // an empty CMake list
+    CHECK_THROWS(parse_recipe("compiler\t/usr/bin/g++\n"));        // no format line
+    CHECK_THROWS(parse_recipe("format\t1\nno tab on this line\n"));  // not key<TAB>value
+}

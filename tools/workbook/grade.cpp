@@ -72,6 +72,28 @@ std::string relative_paths(std::string_view text, std::vector<PathName> names) {
     return out;
 }
 
+RecipeLines parse_recipe(std::string_view text) {
+    RecipeLines lines;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t end = text.find('\n', at);
+        if (end == std::string_view::npos) end = text.size();
+        const std::string_view line = text.substr(at, end - at);
+        at = end + 1;
+        if (line.empty()) continue;
+        const std::size_t tab = line.find('\t');
+        if (tab == std::string_view::npos || tab == 0)
+            throw std::runtime_error(fmt::format("grading recipe: a line without a key and a tab: \"{}\"", line));
+        // An empty value is an empty CMake list ($<JOIN> of nothing): no item.
+        std::vector<std::string>& values = lines[std::string(line.substr(0, tab))];
+        if (tab + 1 < line.size()) values.emplace_back(line.substr(tab + 1));
+    }
+    const auto format = lines.find("format");
+    if (format == lines.end() || format->second != std::vector<std::string>{"1"})
+        throw std::runtime_error("grading recipe: not format 1 (rebuild the workbook: cmake --build)");
+    return lines;
+}
+
 namespace {
 
 // A failure of the grader's own (a full disk, a sandbox that failed): the grade it hits is
@@ -293,29 +315,35 @@ struct Recipe {
 };
 
 Recipe load_recipe(const fs::path& file) {
-    const json j = json::parse(read_file(file));
-    Recipe r;
-    r.compiler = j.at("compiler");
-    r.flags = j.at("flags").get<std::vector<std::string>>();
-    r.include = j.at("include").get<std::vector<std::string>>();
-    r.test_objects = j.at("test_objects").get<std::vector<std::string>>();
-    r.main_objects = j.at("main_objects").get<std::vector<std::string>>();
-    r.test_libraries = j.at("test_libraries").get<std::vector<std::string>>();
-    r.program_libraries = j.at("program_libraries").get<std::vector<std::string>>();
-    // Lists that CMake may write as [""].
+    const std::string text = read_file(file);
+    if (text.empty()) throw std::runtime_error(fmt::format("no grading recipe at {}: build the workbook", file.string()));
+    const RecipeLines lines = parse_recipe(text);
     const auto list = [&](const char* key) {
-        std::vector<std::string> items;
-        for (const std::string& item : j.value(key, std::vector<std::string>{}))
-            if (!item.empty()) items.push_back(item);
-        return items;
+        const auto found = lines.find(key);
+        return found == lines.end() ? std::vector<std::string>{} : found->second;
     };
+    const auto one = [&](const char* key) {
+        const std::vector<std::string> values = list(key);
+        if (values.size() != 1)
+            throw std::runtime_error(fmt::format("{}: \"{}\" should appear once, not {} times", file.string(), key,
+                                                 values.size()));
+        return values.front();
+    };
+    Recipe r;
+    r.compiler = one("compiler");
+    r.flags = list("flags");
+    r.include = list("include");
+    r.test_objects = list("test_objects");
+    r.main_objects = list("main_objects");
+    r.test_libraries = list("test_libraries");
+    r.program_libraries = list("program_libraries");
     r.program_objects = list("program_objects");
     r.program_flags = list("program_flags");
-    r.tests_binary = j.at("tests_binary");
-    r.harness_include = j.at("harness_include");
-    r.lesson_include = j.at("lesson_include");
-    r.reference_program = j.at("reference_program");
-    r.preload_libraries = j.value("preload_libraries", std::vector<std::string>{});
+    r.tests_binary = one("tests_binary");
+    r.harness_include = one("harness_include");
+    r.lesson_include = one("lesson_include");
+    r.reference_program = one("reference_program");
+    r.preload_libraries = list("preload_libraries");
     return r;
 }
 
@@ -1086,7 +1114,7 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     // The test cases and their points come from a run of the reference solutions: trusted code.
     std::vector<LessonPlan> plans;
     for (const Lesson* lesson : lessons) {
-        LessonPlan plan{lesson, load_recipe(build.build / "grading" / (lesson->slug + ".json")), {}, {}, {}, {}};
+        LessonPlan plan{lesson, load_recipe(build.build / "grading" / (lesson->slug + ".recipe")), {}, {}, {}, {}};
         const LessonResult reference = run_lesson(build, *lesson);
         if (reference.verdict != Verdict::passed) {
             std::cerr << fmt::format("grade: the reference solution of {} does not pass its tests; "
@@ -1190,8 +1218,9 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
         failures.push_back(fmt::format("the gradebook: {}", e.what()));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::cout << fmt::format("\nGradebook: {} ({} students, {:.0f} s). Feedback per student in {}.\n",
-                             (options.out / "gradebook.csv").string(), grades.size(), seconds,
+    std::cout << fmt::format("\nGradebook: {} ({} student{}, {:.0f} s). Feedback per student in {}.\n",
+                             (options.out / "gradebook.csv").string(), grades.size(), grades.size() == 1 ? "" : "s",
+                             seconds,
                              (options.out / "students").string());
     // The grader's own failures: a grade it could not finish or a file it could not write. Those
     // grades are not cached; a run of grade after the cause is fixed grades them again.

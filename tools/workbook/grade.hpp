@@ -6,6 +6,7 @@
 #include "ui.hpp"
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,13 @@ struct PathName {
 // longest path first. A path counts only as a whole name: "/a/server" is not replaced inside
 // "/a/server.cpp" or "/b/a/server". Exposed for tests.
 std::string relative_paths(std::string_view text, std::vector<PathName> names);
+
+// The grading recipe a build writes for each lesson (build/.../grading/S.recipe, see
+// cmake/Workbook.cmake): "key<TAB>value" lines, a list as its key repeated, the first line "format<TAB>1".
+// Each value is taken whole, quotes and backslashes included. Throws on a line without a key, or
+// another format. Exposed for tests.
+using RecipeLines = std::map<std::string, std::vector<std::string>>;
+RecipeLines parse_recipe(std::string_view text);
 
 int cmd_grade(const std::filesystem::path& root, const Manifest& manifest, const Ui& ui,
               const GradeOptions& options);
