@@ -408,6 +408,7 @@ struct Program::State {
     std::vector<std::string> files;  // written for the program, removed by the teardown
     std::thread drain;
     bool reaped = false;  // used by the test's thread only
+    std::size_t out_cursor = 0;  // stdout lines read in order (wait_for_next_line); test's thread only
 
     // Shared with the drain thread, under `mutex`.
     mutable std::mutex mutex;
@@ -1395,13 +1396,15 @@ std::string where_the_line_went(Program::State& s, int which, const LineMatch& m
     return "";
 }
 
-// Waits for a line of stream `which` for which `match` is true: see Program::wait_for_line.
+// Waits for a line of stream `which` for which `match` is true: see Program::wait_for_line. With a
+// `cursor`, the search starts at line *cursor and moves it past the line found
+// (Program::wait_for_next_line); without, it starts at the first line.
 std::string wait_for_line_on(Program::State& s, int which, const LineMatch& match,
                              const LineMatch& elsewhere, std::string_view what,
-                             milliseconds deadline) {
+                             milliseconds deadline, std::size_t* cursor = nullptr) {
     const auto until = Clock::now() + deadline;
     const auto& stream = s.streams[which];
-    std::size_t next = 0;
+    std::size_t next = cursor ? *cursor : 0;
     for (;;) {
         std::vector<std::string> fresh;
         bool ended;
@@ -1416,8 +1419,10 @@ std::string wait_for_line_on(Program::State& s, int which, const LineMatch& matc
             ended = s.exit.has_value() || stream.closed;
         }
         // `match` runs without the lock: it may be slow or call back into this Program.
-        for (const auto& line : fresh) {
-            if (match(line)) return line;
+        for (std::size_t i = 0; i < fresh.size(); ++i) {
+            if (!match(fresh[i])) continue;
+            if (cursor) *cursor = next - fresh.size() + i + 1;
+            return fresh[i];
         }
         if (!fresh.empty()) continue;
         if (ended) {
@@ -1477,6 +1482,20 @@ std::string Program::wait_for_line(const std::function<bool(std::string_view)>& 
 std::string Program::wait_for_line(const std::regex& pattern, std::string_view what,
                                    milliseconds deadline) {
     return wait_for_line(searching(pattern), what, deadline);
+}
+
+std::string Program::wait_for_next_line(const std::function<bool(std::string_view)>& match,
+                                        std::string_view what, milliseconds deadline) {
+    return wait_for_line_on(*state_, out_stream, match, match, what, deadline, &state_->out_cursor);
+}
+
+std::string Program::wait_for_next_line(const std::regex& pattern, std::string_view what,
+                                        milliseconds deadline) {
+    return wait_for_next_line(searching(pattern), what, deadline);
+}
+
+std::string Program::next_line(std::string_view what, milliseconds deadline) {
+    return wait_for_next_line([](std::string_view) { return true; }, what, deadline);
 }
 
 std::string Program::wait_for_err_line(const std::function<bool(std::string_view)>& match,

@@ -187,6 +187,17 @@ class Program {
                               std::string_view what, milliseconds deadline = step_deadline());
     std::string wait_for_line(const std::regex& pattern, std::string_view what,
                               milliseconds deadline = step_deadline());
+    // Reads stdout in order, with a cursor: waits for the first line for which `match` is true
+    // after the last line this returned (the lines between are passed over), and moves the cursor
+    // past it. A test that waits for the second client's "Connection from" line after the first's
+    // is then not satisfied by the first one, as it would be by wait_for_line. Failures as
+    // wait_for_line's.
+    std::string wait_for_next_line(const std::function<bool(std::string_view)>& match,
+                                   std::string_view what, milliseconds deadline = step_deadline());
+    std::string wait_for_next_line(const std::regex& pattern, std::string_view what,
+                                   milliseconds deadline = step_deadline());
+    // The next line of stdout after the cursor, whatever it says.
+    std::string next_line(std::string_view what, milliseconds deadline = step_deadline());
     // The same for a line of stderr (an error message); the failure says so if a matching line
     // went to stdout instead.
     std::string wait_for_err_line(const std::function<bool(std::string_view)>& match,

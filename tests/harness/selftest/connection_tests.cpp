@@ -55,6 +55,24 @@ TEST_CASE("talking to a well-behaved server: connect, send, receive, end of file
     CHECK(group_gone(group));
 }
 
+TEST_CASE("wait_for_next_line reads stdout in order: the second client's line is not the first's") {
+    probe::Program program(FIXTURE_ECHO_LINE, {"--port", "0"});
+    const std::uint16_t port = program.port();
+    CHECK(program.next_line("the announcement").find("Listening on") == 0);  // the port line
+    for (const char* client_number : {"1", "2"}) {
+        auto client = probe::Connection::connect("127.0.0.1", port, &program);
+        client.send("x\n");
+        CHECK(client.receive_all() == "x\n");
+        CHECK(program.wait_for_next_line(std::regex("^served client"), "the line for this client") ==
+              std::string("served client ") + client_number);
+    }
+    // wait_for_line starts at the first line, whatever was read before.
+    CHECK(program.wait_for_line(std::regex("^served client"), "a served line") == "served client 1");
+    // Nothing after the cursor: the deadline passes, with the usual explanation.
+    CHECK_THROWS_AS(program.wait_for_next_line(std::regex("^served client"), "a third client's line", 200ms),
+                    probe::Failure);
+}
+
 TEST_CASE("sending byte by byte, in pieces, and half-closing") {
     probe::Program program(FIXTURE_ECHO_LINE, {"--port", "0"});
     const std::uint16_t port = program.port();
