@@ -1810,6 +1810,7 @@ Connection::Connection(Connection&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       name_(std::move(other.name_)),
       received_(std::move(other.received_)),
+      cursor_(other.cursor_),
       eof_(other.eof_) {}
 
 Connection& Connection::operator=(Connection&& other) noexcept {
@@ -1818,6 +1819,7 @@ Connection& Connection::operator=(Connection&& other) noexcept {
         fd_ = std::exchange(other.fd_, -1);
         name_ = std::move(other.name_);
         received_ = std::move(other.received_);
+        cursor_ = other.cursor_;
         eof_ = other.eof_;
     }
     return *this;
@@ -1963,6 +1965,29 @@ std::string so_far(std::string_view bytes) {
 }
 
 }  // namespace
+
+std::string Connection::receive_exactly(std::size_t n, std::string_view what, milliseconds deadline) {
+    receive_until([&](std::string_view all) { return all.size() - cursor_ >= n; }, what, deadline);
+    std::string bytes = received_.substr(cursor_, n);
+    cursor_ += n;
+    return bytes;
+}
+
+std::string Connection::receive_through(std::string_view delimiter, std::string_view what,
+                                        milliseconds deadline) {
+    receive_until([&](std::string_view all) { return all.find(delimiter, cursor_) != std::string_view::npos; },
+                  what, deadline);
+    const std::size_t end = received_.find(delimiter, cursor_) + delimiter.size();
+    std::string bytes = received_.substr(cursor_, end - cursor_);
+    cursor_ = end;
+    return bytes;
+}
+
+std::string Connection::receive_line(std::string_view what, milliseconds deadline) {
+    std::string line = receive_through("\n", what, deadline);
+    line.pop_back();
+    return line;
+}
 
 std::string Connection::receive_until(const std::function<bool(std::string_view)>& done,
                                       std::string_view what, milliseconds deadline) {

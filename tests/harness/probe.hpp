@@ -322,6 +322,16 @@ class Connection {
     void expect_eof(milliseconds deadline = step_deadline());
     // Expects that nothing arrives (no byte, no end of file) for `quiet` (as given, not scaled).
     void expect_silence(milliseconds quiet);
+    // Readers with a cursor: each returns bytes after the last ones a reader returned, and moves the
+    // cursor past them (receive_until and received() still see every byte). Each waits up to its
+    // deadline and throws Failure as receive_until does.
+    // Exactly `n` bytes.
+    std::string receive_exactly(std::size_t n, std::string_view what, milliseconds deadline = step_deadline());
+    // Up to and including `delimiter`.
+    std::string receive_through(std::string_view delimiter, std::string_view what,
+                                milliseconds deadline = step_deadline());
+    // The next line, without its '\n'.
+    std::string receive_line(std::string_view what, milliseconds deadline = step_deadline());
     // Everything received so far.
     const std::string& received() const { return received_; }
 
@@ -333,6 +343,7 @@ class Connection {
     int fd_ = -1;
     std::string name_;
     std::string received_;
+    std::size_t cursor_ = 0;  // where the readers with a cursor go on from
     bool eof_ = false;
 };
 

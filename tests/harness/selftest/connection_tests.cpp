@@ -73,6 +73,19 @@ TEST_CASE("wait_for_next_line reads stdout in order: the second client's line is
                     probe::Failure);
 }
 
+TEST_CASE("readers with a cursor: exactly N bytes, through a delimiter, a line, then end of file") {
+    probe::Program program(FIXTURE_ECHO_LINE, {"--port", "0"});
+    auto client = probe::Connection::connect("127.0.0.1", program.port(), &program);
+    client.send_bytewise("head:body\n");  // the echo sends it back, then closes
+    CHECK(client.receive_exactly(2, "two bytes") == "he");
+    probe::Connection moved = std::move(client);  // the cursor moves with it
+    client = std::move(moved);
+    CHECK(client.receive_through(":", "the header") == "ad:");
+    CHECK(client.receive_line("the rest of the line") == "body");
+    CHECK(client.received() == "head:body\n");  // every byte is still there
+    CHECK_THROWS_AS(client.receive_line("a second line"), probe::Failure);  // end of file first
+}
+
 TEST_CASE("sending byte by byte, in pieces, and half-closing") {
     probe::Program program(FIXTURE_ECHO_LINE, {"--port", "0"});
     const std::uint16_t port = program.port();
