@@ -1278,7 +1278,15 @@ void Program::State::teardown(milliseconds grace) noexcept {
 }
 
 Program::~Program() {
-    state_->teardown(500ms);
+    if (state_) state_->teardown(500ms);
+}
+
+Program& Program::operator=(Program&& other) noexcept {
+    if (this != &other) {
+        if (state_) state_->teardown(500ms);
+        state_ = std::move(other.state_);
+    }
+    return *this;
 }
 
 pid_t Program::pid() const {

@@ -174,6 +174,11 @@ class Program {
     ~Program();
     Program(const Program&) = delete;
     Program& operator=(const Program&) = delete;
+    // Movable, so that a test may keep several in a std::vector (a chat server's clients). A
+    // moved-from Program may only be destroyed or assigned to; assigning to a Program stops the
+    // one it held first.
+    Program(Program&&) noexcept = default;
+    Program& operator=(Program&& other) noexcept;
 
     // Its process id, which is also the id of its process group.
     pid_t pid() const;

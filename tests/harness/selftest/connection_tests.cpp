@@ -6,6 +6,8 @@
 #include <string>
 
 #include "probe.hpp"
+#include <vector>
+
 #include "support.hpp"
 
 using namespace selftest;
@@ -71,6 +73,30 @@ TEST_CASE("wait_for_next_line reads stdout in order: the second client's line is
     // Nothing after the cursor: the deadline passes, with the usual explanation.
     CHECK_THROWS_AS(program.wait_for_next_line(std::regex("^served client"), "a third client's line", 200ms),
                     probe::Failure);
+}
+
+TEST_CASE("several programs in a std::vector: each keeps its own process and port, and all are stopped") {
+    std::vector<pid_t> groups;
+    {
+        std::vector<probe::Program> servers;
+        for (int i = 0; i < 3; ++i) servers.emplace_back(FIXTURE_ECHO_LINE, std::vector<std::string>{"--port", "0"});
+        servers.reserve(10);  // moves every Program: each must go on working
+        std::vector<std::uint16_t> ports;
+        for (probe::Program& server : servers) {
+            groups.push_back(server.pid());
+            ports.push_back(server.port());
+            auto client = probe::Connection::connect("127.0.0.1", ports.back(), &server);
+            client.send("hi\n");
+            CHECK(client.receive_all() == "hi\n");
+        }
+        CHECK(ports[0] != ports[1]);
+        CHECK(ports[1] != ports[2]);
+        servers[0] = std::move(servers[2]);  // stops the first server, takes the third
+        CHECK(group_gone(groups[0]));
+        servers.pop_back();
+        CHECK_FALSE(process_gone(groups[2]));
+    }
+    for (const pid_t group : groups) CHECK(group_gone(group));
 }
 
 TEST_CASE("readers with a cursor: exactly N bytes, through a delimiter, a line, then end of file") {
