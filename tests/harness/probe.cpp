@@ -851,17 +851,21 @@ std::string library(const char* path, std::string_view what, std::string_view fi
     return path;
 }
 
-// WORKBOOK_FAULT_SEED if set, else the test's seed.
-std::pair<std::uint64_t, bool> fault_seed(std::uint64_t seed) {
-    const char* text = std::getenv("WORKBOOK_FAULT_SEED");
+// The whole number in the environment variable `name` if set, else `seed`; and whether it was set.
+std::pair<std::uint64_t, bool> seed_from(const char* name, std::uint64_t seed) {
+    const char* text = std::getenv(name);
     if (text == nullptr || *text == '\0') return {seed, false};
     const std::string_view s(text);
     const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), seed);
     if (error != std::errc() || end != s.data() + s.size()) {
-        throw Failure(
-            fmt::format("WORKBOOK_FAULT_SEED must be a whole number such as 7, not \"{}\"", s));
+        throw Failure(fmt::format("{} must be a whole number such as 7, not \"{}\"", name, s));
     }
     return {seed, true};
+}
+
+// WORKBOOK_FAULT_SEED if set, else the test's seed.
+std::pair<std::uint64_t, bool> fault_seed(std::uint64_t seed) {
+    return seed_from("WORKBOOK_FAULT_SEED", seed);
 }
 
 // The variables that load the preloaded libraries and configure them; the faults' description.
@@ -2228,6 +2232,44 @@ ClosedPort::ClosedPort(const std::string& host, std::uint16_t port) {
 
 ClosedPort::~ClosedPort() {
     if (fd_ >= 0) ::close(fd_);
+}
+
+// ---- random values ------------------------------------------------------------------------------
+
+Random::Random(std::string_view purpose) {
+    std::uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a of the purpose: fixed for a given test
+    for (const unsigned char c : purpose) hash = (hash ^ c) * 0x100000001b3ull;
+    const auto [extra, given] = seed_from("WORKBOOK_SEED", 0);
+    seed_ = hash ^ extra;
+    state_ = seed_;
+    log(fmt::format("random values for {}: seed {} ({})", purpose, seed_,
+                    given ? fmt::format("WORKBOOK_SEED={} replays them", extra)
+                          : "the same on every run; set WORKBOOK_SEED to draw others"));
+}
+
+std::uint64_t Random::next() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+std::uint64_t Random::number(std::uint64_t low, std::uint64_t high) {
+    if (high < low) throw std::invalid_argument("Random::number: high < low");
+    const std::uint64_t span = high - low + 1;  // 0 when the range is every value
+    return span == 0 ? next() : low + next() % span;
+}
+
+std::string Random::bytes(std::size_t n) {
+    std::string out(n, '\0');
+    for (char& c : out) c = static_cast<char>(next() & 0xff);
+    return out;
+}
+
+std::string Random::text(std::size_t n) {
+    std::string out(n, ' ');
+    for (char& c : out) c = static_cast<char>(' ' + number(0, '~' - ' '));
+    return out;
 }
 
 bool port_can_be_bound(const std::string& host, std::uint16_t port) {

@@ -1,8 +1,12 @@
 // Escaping, the transcript, deadlines, exit statuses and finding the program under test.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <string>
+#include <vector>
+
+#include <fmt/core.h>
 
 #include "probe.hpp"
 #include "support.hpp"
@@ -115,4 +119,40 @@ TEST_CASE("program_under_test: $WORKBOOK_PROGRAM, else the compiled-in path, els
         CHECK(contains(failure_of([] { probe::program_under_test(FIXTURE_ECHO_LINE); }),
                        "/no/such/server, does not exist"));
     }
+}
+
+TEST_CASE("Random: the same purpose draws the same values on every run; WORKBOOK_SEED draws others") {
+    ScopedEnv no_seed("WORKBOOK_SEED", nullptr);
+    probe::clear_transcript();
+    probe::Random a("payloads");
+    probe::Random b("payloads");
+    const std::string bytes = a.bytes(64);
+    CHECK(bytes == b.bytes(64));
+    CHECK(probe::Random("sizes").seed() != a.seed());
+    CHECK(contains(probe::transcript(), fmt::format("random values for payloads: seed {} (the same on every run", a.seed())));
+    {
+        ScopedEnv other("WORKBOOK_SEED", "7");
+        probe::Random c("payloads");
+        CHECK(c.seed() != a.seed());
+        CHECK(c.bytes(64) != bytes);
+        CHECK(contains(probe::transcript(), "WORKBOOK_SEED=7 replays them"));
+    }
+    {
+        ScopedEnv bad("WORKBOOK_SEED", "seven");
+        CHECK_THROWS_AS(probe::Random("payloads"), probe::Failure);
+    }
+    probe::Random d("ranges");
+    for (int i = 0; i < 1000; ++i) {
+        const std::uint64_t n = d.number(3, 5);
+        CHECK((n >= 3 && n <= 5));
+    }
+    const std::string text = d.text(200);
+    CHECK(std::all_of(text.begin(), text.end(), [](char c) { return c >= ' ' && c <= '~'; }));
+    std::vector<int> order{1, 2, 3, 4, 5, 6, 7, 8};
+    probe::Random("order").shuffle(order);
+    std::vector<int> again{1, 2, 3, 4, 5, 6, 7, 8};
+    probe::Random("order").shuffle(again);
+    CHECK(order == again);
+    CHECK(std::is_permutation(order.begin(), order.end(), again.begin()));
+    CHECK(order != std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8});
 }
