@@ -391,3 +391,23 @@ TEST_CASE("a host that does not resolve is a clear Failure") {
     CHECK(contains(failure_of([] { probe::Connection::connect("no-such-host.invalid", 80); }),
                    "cannot find the address of \"no-such-host.invalid\""));
 }
+
+TEST_CASE("UDP: datagrams go to the program and come back whole, with where they came from") {
+    probe::Program server(FIXTURE_UDP_ECHO, {"--port", "0"});
+    const std::uint16_t port = server.port();
+    probe::UdpSocket udp;
+    udp.send_to(port, "hello");
+    udp.send_to(port, std::string("\0\xff", 2));
+    const auto first = udp.receive("the first echo");
+    CHECK(first.bytes == "HELLO");
+    CHECK(first.from.port == port);
+    CHECK(udp.receive("the second echo").bytes == std::string("\0\xff", 2));  // each datagram whole
+    CHECK(server.wait_for_next_line(std::regex("^echoed"), "the first echo's line") == "echoed 5 bytes");
+    udp.expect_silence(100ms);
+    udp.send_to(port, "quit");
+    CHECK(server.wait_exit().code == 0);
+    CHECK_THROWS_AS(udp.receive("an echo from a server that ended", 200ms), probe::Failure);
+    const std::string steps = probe::transcript();
+    CHECK(contains(steps, "udp-1: sent a datagram of 5 bytes to port"));
+    CHECK(contains(steps, "udp-1: received a datagram of 5 bytes from 127.0.0.1:"));
+}
