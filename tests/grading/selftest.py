@@ -616,15 +616,21 @@ def main():
     return finish(check, tmp, args.keep)
 
 
+def grade_command(args, cli, root, subs, out, lessons):
+    """The command that grades `subs` into `out`, for the self-test's small extra runs."""
+    cmd = [str(cli), "--root", str(root), "--no-color"]
+    if args.build:  # an option of workbook-cli itself, before the command
+        cmd += ["--build", str(args.build.resolve())]
+    return cmd + ["grade", str(subs), "--out", str(out), "--lessons", lessons]
+
+
 def check_unwritable_cache(check, args, cli, root, tmp):
     """A student whose grade fails as a whole (here: its cache file cannot be written, a folder is in
     the way) is the grader's failure: exit status 3, and a gradebook row with every column."""
     subs, out = tmp / "cache-submissions", tmp / "cache-out"
     shutil.copytree(root / "solutions", subs / "reference")
     (out / "cache" / "reference.json").mkdir(parents=True)
-    cmd = [str(cli), "--root", str(root), "--no-color", "grade", str(subs), "--out", str(out), "--lessons", "01,02"]
-    if args.build:
-        cmd[4:4] = ["--build", str(args.build.resolve())]
+    cmd = grade_command(args, cli, root, subs, out, "01,02")
     if args.unsafe:
         cmd.append("--unsafe")
     status, lines, _ = run_grade(cmd, tmp / "grade-unwritable-cache.txt", args.timeout, args.verbose)
@@ -674,9 +680,7 @@ def check_full_disk(check, args, cli, root, tmp):
         subs = tmp / "full-disk-submissions"
         shutil.copytree(root / "solutions", subs / "reference")
         out = small / "out"
-        cmd = [str(cli), "--root", str(root), "--no-color", "grade", str(subs), "--out", str(out), "--lessons", "01"]
-        if args.build:
-            cmd[4:4] = ["--build", str(args.build.resolve())]
+        cmd = grade_command(args, cli, root, subs, out, "01")
         status, lines, _ = run_grade(cmd, tmp / "grade-full-disk.txt", args.timeout, args.verbose)
         try:
             book = json.loads((out / "gradebook.json").read_text())["students"]

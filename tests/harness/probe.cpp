@@ -864,14 +864,10 @@ std::pair<std::uint64_t, bool> seed_from(const char* name, std::uint64_t seed) {
     return {seed, true};
 }
 
-// WORKBOOK_FAULT_SEED if set, else the test's seed.
-std::pair<std::uint64_t, bool> fault_seed(std::uint64_t seed) {
-    return seed_from("WORKBOOK_FAULT_SEED", seed);
-}
 
 // The variables that load the preloaded libraries and configure them; the faults' description.
 void add_faults(const Faults& faults, std::vector<std::string>& preload, Environment& e) {
-    const auto [seed, replayed] = fault_seed(faults.seed);
+    const auto [seed, replayed] = seed_from("WORKBOOK_FAULT_SEED", faults.seed);
     std::vector<std::string> ours, what;
     const auto add = [&](bool on, const char* token, const char* text) {
         if (!on) return;

@@ -96,12 +96,6 @@ RecipeLines parse_recipe(std::string_view text) {
 
 namespace {
 
-// A failure of the grader's own (a full disk, a sandbox that failed): the grade it hits is
-// "internal-error", never cached, and grade exits non-zero.
-struct GraderFailure : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
 // ---- small utilities ----------------------------------------------------------------------------
 
 // MiB free for the grader on the file system of `dir`.
@@ -746,7 +740,8 @@ private:
                                               env, {binary, "-f", "/dev/stdin", "-r", "workbook"}, true,
                                               "\"" + test_spec(spec.name) + "\"\n");
             spent += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            if (run.outcome == "internal") throw GraderFailure(run.message);
+            // The grader's own failure: the lesson is internal-error, not cached, and grade exits 3.
+            if (run.outcome == "internal") throw std::runtime_error(run.message);
             std::string unfinished;
             const auto records = parse_records(run.records, &unfinished);
             const auto found = std::find_if(records.begin(), records.end(),
@@ -771,11 +766,11 @@ private:
 
     // The paths stay whole here; the feedback names them as the student knows them (paths_for).
     void compile_error(LessonGrade& grade, const Confined& c, const Limits& compile) const {
-        // A compile that failed because the disk is full failed through no fault of the student's.
-        if (c.outcome == "internal" || free_mib(out_) < static_cast<std::uint64_t>(compile.fsize_mib))
-            throw GraderFailure(c.outcome == "internal" ? c.message
-                                                        : fmt::format("the disk of {} is full ({} MiB free)",
-                                                                      out_.string(), free_mib(out_)));
+        // The grader's own failures (a sandbox that failed, a compile stopped by a full disk) are no
+        // fault of the student's: internal-error, not cached, and grade exits 3.
+        if (c.outcome == "internal") throw std::runtime_error(c.message);
+        if (const std::uint64_t free = free_mib(out_); free < static_cast<std::uint64_t>(compile.fsize_mib))
+            throw std::runtime_error(fmt::format("the disk of {} is full ({} MiB free)", out_.string(), free));
         grade.status = "compile-error";
         std::string log = trim_build_log(c.out + c.err, {}, 30);
         if (c.outcome != "exit" && c.outcome != "ok") log += c.message + "\n";
@@ -787,7 +782,7 @@ private:
     void need_space(const Limits& compile) const {
         const std::uint64_t free = free_mib(out_), need = 2 * static_cast<std::uint64_t>(compile.fsize_mib);
         if (free < need)
-            throw GraderFailure(fmt::format("only {} MiB free on the disk of {}; grading needs {} MiB", free,
+            throw std::runtime_error(fmt::format("only {} MiB free on the disk of {}; grading needs {} MiB", free,
                                             out_.string(), need));
     }
 

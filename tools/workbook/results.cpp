@@ -1,5 +1,7 @@
 #include "results.hpp"
 
+#include "files.hpp"
+
 #include "probe.hpp"
 
 #include <fmt/format.h>
@@ -9,7 +11,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -268,11 +269,8 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
     const auto wrong = std::find_if(runs.begin(), runs.end(), [](const CommandResult& r) { return !r.ok(); });
     CommandResult run = wrong != runs.end() ? *wrong : runs.front();
     for (std::size_t k = 0; k < shards; ++k) {
-        std::ifstream in(records[k]);
-        std::stringstream jsonl;
-        jsonl << in.rdbuf();
         std::string unfinished;
-        for (CaseResult& c : parse_records(jsonl.str(), &unfinished)) result.cases.push_back(std::move(c));
+        for (CaseResult& c : parse_records(read_file(records[k]), &unfinished)) result.cases.push_back(std::move(c));
         if (result.unfinished.empty()) result.unfinished = unfinished;
     }
     // In the order of the listing, as one run would have given them.
