@@ -439,6 +439,16 @@ std::string so_far(std::string_view bytes) {
     return bytes.empty() ? "nothing" : quoted(bytes);
 }
 
+// Logs what a receive brought (the bytes of `received` after `start`, if any), then how it ended
+// when that was end of file or a reset.
+void log_receipt(const std::string& name, std::string_view received, std::size_t start, Got how) {
+    if (received.size() > start) {
+        log(fmt::format("{}: Received bytes: {}", name, quoted(received.substr(start))));
+    }
+    if (how == Got::eof) log(fmt::format("{}: received end of file", name));
+    if (how == Got::reset) log(fmt::format("{}: connection reset by peer", name));
+}
+
 }  // namespace
 
 std::string Connection::receive_exactly(std::size_t n, std::string_view what,
@@ -474,12 +484,7 @@ std::string Connection::receive_until(const std::function<bool(std::string_view)
     if (done(received_)) return received_;
     const auto until = Clock::now() + deadline;
     const std::size_t start = received_.size();
-    const auto log_new = [&] {
-        if (received_.size() > start) {
-            log(fmt::format("{}: Received bytes: {}", name_,
-                            quoted(std::string_view(received_).substr(start))));
-        }
-    };
+    const auto log_new = [&](Got how) { log_receipt(name_, received_, start, how); };
     const auto fresh = [&] { return so_far(std::string_view(received_).substr(start)); };
     if (eof_) {
         throw Failure(
@@ -492,28 +497,26 @@ std::string Connection::receive_until(const std::function<bool(std::string_view)
         switch (receive_some(fd, received_, until, error)) {
             case Got::data:
                 if (done(received_)) {
-                    log_new();
+                    log_new(Got::data);
                     return received_;
                 }
                 break;
             case Got::eof:
                 eof_ = true;
-                log_new();
-                log(fmt::format("{}: received end of file", name_));
+                log_new(Got::eof);
                 throw Failure(fmt::format(
                     "{}: your program closed the connection before sending {} — did it close the "
                     "socket too early? Received before the end of file: {}",
                     name_, what, fresh()));
             case Got::reset:
-                log_new();
-                log(fmt::format("{}: connection reset by peer", name_));
+                log_new(Got::reset);
                 throw Failure(fmt::format(
                     "{}: your program reset the connection before sending {}: it closed the "
                     "socket while unread data was waiting, or it crashed ({}). Received before "
                     "the reset: {}",
                     name_, what, error_text(error), fresh()));
             case Got::timeout:
-                log_new();
+                log_new(Got::timeout);
                 throw Failure(
                     fmt::format("{}: waiting for {}: nothing more arrived within {}; "
                                 "received so far: {}",
@@ -526,12 +529,7 @@ std::string Connection::receive_all(milliseconds deadline) {
     const int fd = open_fd("receive");
     const auto until = Clock::now() + deadline;
     const std::size_t start = received_.size();
-    const auto log_new = [&] {
-        if (received_.size() > start) {
-            log(fmt::format("{}: Received bytes: {}", name_,
-                            quoted(std::string_view(received_).substr(start))));
-        }
-    };
+    const auto log_new = [&](Got how) { log_receipt(name_, received_, start, how); };
     while (!eof_) {
         int error = 0;
         switch (receive_some(fd, received_, until, error)) {
@@ -539,19 +537,17 @@ std::string Connection::receive_all(milliseconds deadline) {
                 break;
             case Got::eof:
                 eof_ = true;
-                log_new();
-                log(fmt::format("{}: received end of file", name_));
+                log_new(Got::eof);
                 break;
             case Got::reset:
-                log_new();
-                log(fmt::format("{}: connection reset by peer", name_));
+                log_new(Got::reset);
                 throw Failure(fmt::format(
                     "{}: your program reset the connection instead of closing it: it closed the "
                     "socket while unread data was waiting, or it crashed ({}). Received before "
                     "the reset: {}",
                     name_, error_text(error), so_far(std::string_view(received_).substr(start))));
             case Got::timeout:
-                log_new();
+                log_new(Got::timeout);
                 throw Failure(
                     fmt::format("{}: expected your program to close the connection "
                                 "within {}, but it is still open; received so far: {}",
@@ -570,16 +566,16 @@ void Connection::expect_eof(milliseconds deadline) {
     switch (receive_some(fd, received_, Clock::now() + deadline, error)) {
         case Got::data: {
             const std::string_view extra = std::string_view(received_).substr(start);
-            log(fmt::format("{}: Received bytes: {}", name_, quoted(extra)));
+            log_receipt(name_, received_, start, Got::data);
             throw Failure(fmt::format("{}: expected the connection to be closed, but received {}",
                                       name_, quoted(extra)));
         }
         case Got::eof:
             eof_ = true;
-            log(fmt::format("{}: received end of file", name_));
+            log_receipt(name_, received_, start, Got::eof);
             return;
         case Got::reset:
-            log(fmt::format("{}: connection reset by peer", name_));
+            log_receipt(name_, received_, start, Got::reset);
             throw Failure(fmt::format(
                 "{}: expected your program to close the connection, but it reset it ({}): it "
                 "closed the socket while unread data was waiting, or it crashed",
@@ -605,19 +601,19 @@ void Connection::expect_silence(milliseconds quiet) {
     switch (receive_some(fd, received_, Clock::now() + quiet, error)) {
         case Got::data: {
             const std::string_view extra = std::string_view(received_).substr(start);
-            log(fmt::format("{}: Received bytes: {}", name_, quoted(extra)));
+            log_receipt(name_, received_, start, Got::data);
             throw Failure(fmt::format("{}: expected nothing for {}, but received {}", name_,
                                       duration_text(quiet), quoted(extra)));
         }
         case Got::eof:
             eof_ = true;
-            log(fmt::format("{}: received end of file", name_));
+            log_receipt(name_, received_, start, Got::eof);
             throw Failure(
                 fmt::format("{}: expected the connection to stay open with nothing "
                             "arriving for {}, but your program closed it",
                             name_, duration_text(quiet)));
         case Got::reset:
-            log(fmt::format("{}: connection reset by peer", name_));
+            log_receipt(name_, received_, start, Got::reset);
             throw Failure(
                 fmt::format("{}: expected the connection to stay open with nothing "
                             "arriving for {}, but your program reset it ({})",
