@@ -96,52 +96,74 @@ function(workbook_add_lesson lesson tree_dir)
         endif()
     endif()
 
-    add_executable(${slug}-program ${code})
-    set_target_properties(${slug}-program PROPERTIES
-        OUTPUT_NAME ${program} RUNTIME_OUTPUT_DIRECTORY "${out_dir}")
+    if(kind STREQUAL "unit")
+        # The driver's objects on their own, so that a grader links them with each student's code.
+        add_library(${slug}-driver-objects OBJECT ${driver})
+        target_include_directories(${slug}-driver-objects PRIVATE "${code_dir}")
+        # The tests may include the lesson's headers (the contract), never its code.
+        target_include_directories(${slug}-test-objects PRIVATE "${code_dir}")
+        target_link_libraries(${slug}-driver-objects PUBLIC CLI11::CLI11 fmt::fmt Threads::Threads)
+        workbook_lesson_sanitizer(${slug} sanitize_flags)
+        if(sanitize_flags)
+            target_compile_options(${slug}-driver-objects PRIVATE ${sanitize_flags})
+        endif()
+    endif()
+
+    workbook_lesson_program(${slug}-program ${slug} ${kind} ${program} "${code_dir}" "${out_dir}")
     target_compile_definitions(${slug}-test-objects PRIVATE
         WORKBOOK_PROGRAM="$<TARGET_FILE:${slug}-program>")
     add_dependencies(${slug}-tests ${slug}-program)
     add_custom_target(lesson-${slug})
     add_dependencies(lesson-${slug} ${slug}-tests ${slug}-program)
 
-    if(kind STREQUAL "unit")
-        # The driver's objects on their own too, so that a grader links them with each student's code.
-        add_library(${slug}-driver-objects OBJECT ${driver})
-        target_include_directories(${slug}-driver-objects PRIVATE "${code_dir}")
-        # The tests may include the lesson's headers (the contract), never its code.
-        target_include_directories(${slug}-test-objects PRIVATE "${code_dir}")
-        target_link_libraries(${slug}-driver-objects PUBLIC CLI11::CLI11 fmt::fmt Threads::Threads)
-        target_include_directories(${slug}-program PRIVATE "${code_dir}")
-        target_link_libraries(${slug}-program PRIVATE ${slug}-driver-objects)
-        workbook_lesson_sanitizer(${slug} sanitize_flags)
-        if(sanitize_flags)
-            target_compile_options(${slug}-driver-objects PRIVATE ${sanitize_flags})
-            target_compile_options(${slug}-program PRIVATE ${sanitize_flags})
-            target_link_options(${slug}-program PRIVATE ${sanitize_flags})
-            # gold links a ThreadSanitizer program in half the time of the default linker (0.1 s
-            # of each save); where there is no gold, the default linker does it.
-            include(CheckLinkerFlag)
-            check_linker_flag(CXX -fuse-ld=gold WORKBOOK_HAS_GOLD)
-            if(WORKBOOK_HAS_GOLD)
-                target_link_options(${slug}-program PRIVATE -fuse-ld=gold)
-            endif()
+    # The same program built from a second tree (WORKBOOK_CHECK_TREE, the solutions preset's
+    # "starter"), beside the first in bin/S/check/: ./workbook verify runs the lesson's tests on it
+    # (WORKBOOK_PROGRAM names it), so the untouched starters are checked without a second build of
+    # the harness and the tests.
+    if(WORKBOOK_CHECK_TREE_DIR)
+        file(GLOB check_code CONFIGURE_DEPENDS "${WORKBOOK_CHECK_TREE_DIR}/${slug}/*.cpp")
+        if(check_code)
+            workbook_lesson_program(${slug}-check-program ${slug} ${kind} ${program}
+                                    "${WORKBOOK_CHECK_TREE_DIR}/${slug}" "${out_dir}/check")
         endif()
-        # The lesson's own headers (the contract, the same in starter/ and solutions/), precompiled:
-        # the standard headers they include (<thread>, <mutex>, <functional>...) are most of the
-        # time a save takes to compile, under ThreadSanitizer more so. The student's file includes
-        # them anyway, so what compiles here compiles without it (as the grader compiles it).
-        file(GLOB contract CONFIGURE_DEPENDS "${code_dir}/*.hpp")
-        if(contract)
-            target_precompile_headers(${slug}-program PRIVATE ${contract})
-        endif()
-    else()
-        target_link_libraries(${slug}-program PRIVATE workbook_support)
     endif()
 
     add_test(NAME ${slug} COMMAND ${slug}-tests)
     set_tests_properties(${slug} PROPERTIES LABELS "${labels}" TIMEOUT ${timeout})
     workbook_grading_recipe(${slug} ${kind})
+endfunction()
+
+# TARGET: lesson SLUG's program (a unit lesson's driver), named PROGRAM, from CODE_DIR/*.cpp, in OUT_DIR.
+function(workbook_lesson_program target slug kind program code_dir out_dir)
+    file(GLOB code CONFIGURE_DEPENDS "${code_dir}/*.cpp")
+    add_executable(${target} ${code})
+    set_target_properties(${target} PROPERTIES OUTPUT_NAME ${program} RUNTIME_OUTPUT_DIRECTORY "${out_dir}")
+    if(NOT kind STREQUAL "unit")
+        target_link_libraries(${target} PRIVATE workbook_support)
+        return()
+    endif()
+    target_include_directories(${target} PRIVATE "${code_dir}")
+    target_link_libraries(${target} PRIVATE ${slug}-driver-objects)
+    workbook_lesson_sanitizer(${slug} sanitize_flags)
+    if(sanitize_flags)
+        target_compile_options(${target} PRIVATE ${sanitize_flags})
+        target_link_options(${target} PRIVATE ${sanitize_flags})
+        # gold links a ThreadSanitizer program in half the time of the default linker (0.1 s of
+        # each save); where there is no gold, the default linker does it.
+        include(CheckLinkerFlag)
+        check_linker_flag(CXX -fuse-ld=gold WORKBOOK_HAS_GOLD)
+        if(WORKBOOK_HAS_GOLD)
+            target_link_options(${target} PRIVATE -fuse-ld=gold)
+        endif()
+    endif()
+    # The lesson's own headers (the contract, the same in starter/ and solutions/: verify checks),
+    # precompiled: the standard headers they include (<thread>, <mutex>, <functional>...) are most
+    # of the time a save takes to compile, under ThreadSanitizer more so. The student's file
+    # includes them anyway, so what compiles here compiles without it (as the grader compiles it).
+    file(GLOB contract CONFIGURE_DEPENDS "${code_dir}/*.hpp")
+    if(contract)
+        target_precompile_headers(${target} PRIVATE ${contract})
+    endif()
 endfunction()
 
 # The flags lesson S's program is built with on top of the build's own: ThreadSanitizer for a lesson
@@ -177,6 +199,9 @@ function(workbook_grading_recipe slug kind)
     string(TOUPPER "${CMAKE_BUILD_TYPE}" type)
     separate_arguments(type_flags UNIX_COMMAND "${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${type}}")
     set(flags -std=c++20 ${options} ${type_flags})
+    # A warning in a student's code is never a compile error in grading, whichever build grades it
+    # (verify grades with the solutions' build, which treats warnings as errors).
+    list(REMOVE_ITEM flags -Werror)
     foreach(value IN ITEMS "${CMAKE_CXX_COMPILER}" "${PROJECT_SOURCE_DIR}" "${CMAKE_BINARY_DIR}"
                            "${WORKBOOK_TREE_DIR}" ${flags})
         if(value MATCHES "[\r\n]")

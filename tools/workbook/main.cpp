@@ -10,9 +10,9 @@
 #include "ui.hpp"
 #include "verify.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <poll.h>
 #include <sys/inotify.h>
@@ -76,20 +76,24 @@ bool configured(const Context& ctx) {
 // What to do after a lesson did not pass.
 std::string next_step(const Context& ctx, const Lesson& lesson, const LessonResult& result) {
     const std::string file = ctx.shown(ctx.file_to_edit(lesson));
-    const int seen = ctx.state.hints_shown.contains(lesson.slug) ? ctx.state.hints_shown.at(lesson.slug) : 0;
+    const int seen =
+        ctx.state.hints_shown.contains(lesson.slug) ? ctx.state.hints_shown.at(lesson.slug) : 0;
     std::string out;
     if (result.verdict == Verdict::build_failed && result.workbook_fault)
-        out += "These errors are not in your files: the workbook's own code did not build. "
-               "Please report it, with the output above.\n";
+        out +=
+            "These errors are not in your files: the workbook's own code did not build. "
+            "Please report it, with the output above.\n";
     else if (result.verdict == Verdict::build_failed)
         out += fmt::format("Next: fix the compile errors in {}, then run ./workbook again.\n",
                            ctx.ui.bold(file));
     else
-        out += fmt::format("Next: edit {}, then run ./workbook again (./workbook watch re-runs on every save).\n",
-                           ctx.ui.bold(file));
-    out += fmt::format("The lesson: lessons/{}/README.md.  Stuck? ./workbook hint {} ({} of {} hints seen).\n",
-                       lesson.slug, lesson.number(), std::min<int>(seen, lesson.hints.size()),
-                       lesson.hints.size());
+        out += fmt::format(
+            "Next: edit {}, then run ./workbook again (./workbook watch re-runs on every save).\n",
+            ctx.ui.bold(file));
+    out += fmt::format(
+        "The lesson: lessons/{}/README.md.  Stuck? ./workbook hint {} ({} of {} hints seen).\n",
+        lesson.slug, lesson.number(), std::min<int>(seen, lesson.hints.size()),
+        lesson.hints.size());
     return out;
 }
 
@@ -115,7 +119,8 @@ int cmd_progress(Context& ctx) {
                   << next_step(ctx, lesson, result);
         return 1;
     }
-    std::cout << "\n" << ctx.ui.progress(ctx.manifest.lessons.size(), ctx.manifest.lessons.size())
+    std::cout << "\n"
+              << ctx.ui.progress(ctx.manifest.lessons.size(), ctx.manifest.lessons.size())
               << "Every lesson passes. Well done!\n";
     return 0;
 }
@@ -138,7 +143,9 @@ int cmd_list(Context& ctx) {
     const Lesson* current = ctx.current();
     for (const Lesson& lesson : ctx.manifest.lessons) {
         const bool passed = ctx.state.passed.contains(lesson.slug);
-        const std::string mark = passed ? ctx.ui.ok() : &lesson == current ? ctx.ui.yellow("▶") : " ";
+        const std::string mark = passed               ? ctx.ui.ok()
+                                 : &lesson == current ? ctx.ui.yellow("▶")
+                                                      : " ";
         std::cout << fmt::format("{} {:<20} {:<7} {:>3} pts  {}\n", mark, lesson.slug, lesson.kind,
                                  lesson.points, lesson.title);
     }
@@ -150,7 +157,8 @@ int cmd_list(Context& ctx) {
 int cmd_hint(Context& ctx, const std::string& key) {
     const Lesson* lesson = key.empty() ? ctx.current() : &lesson_or_exit(ctx, key);
     if (!lesson) {
-        std::cout << "Every lesson passes: no hint needed. Name one to see its hints: ./workbook hint 02\n";
+        std::cout << "Every lesson passes: no hint needed. Name one to see its hints: ./workbook "
+                     "hint 02\n";
         return 0;
     }
     if (lesson->hints.empty()) {
@@ -162,15 +170,16 @@ int cmd_hint(Context& ctx, const std::string& key) {
     const int total = static_cast<int>(lesson->hints.size());
     const int index = std::min(seen, total - 1);
     std::cout << ctx.ui.bold(fmt::format("Hint {} of {} for {}:", index + 1, total, lesson->slug))
-              << "\n" << indent(lesson->hints[index], 2);
+              << "\n"
+              << indent(lesson->hints[index], 2);
     if (index + 1 < total)
         std::cout << ctx.ui.dim(fmt::format("Run ./workbook hint {} again for a more specific one.",
                                             lesson->number()))
                   << "\n";
     else
-        std::cout << ctx.ui.dim(fmt::format(
-                         "That was the last hint. The pitfalls in lessons/{}/README.md cover the usual traps.",
-                         lesson->slug))
+        std::cout << ctx.ui.dim(fmt::format("That was the last hint. The pitfalls in "
+                                            "lessons/{}/README.md cover the usual traps.",
+                                            lesson->slug))
                   << "\n";
     seen = std::min(seen + 1, total);
     ctx.save();
@@ -180,8 +189,9 @@ int cmd_hint(Context& ctx, const std::string& key) {
 // The pristine starter comes from the workbook as cloned: the upstream branch if there is one.
 std::optional<std::string> pristine_ref(const fs::path& root) {
     for (const char* ref : {"origin/HEAD", "origin/main", "HEAD"}) {
-        const CommandResult r = run_command(
-            {"git", "-C", root.string(), "rev-parse", "--verify", "-q", ref}, std::chrono::seconds(10));
+        const CommandResult r =
+            run_command({"git", "-C", root.string(), "rev-parse", "--verify", "-q", ref},
+                        std::chrono::seconds(10));
         if (r.ok()) return std::string(ref);
     }
     return std::nullopt;
@@ -195,21 +205,25 @@ int cmd_reset(Context& ctx, const std::string& key) {
     }
     const auto ref = pristine_ref(ctx.root);
     if (!ref) {
-        std::cerr << "reset needs the git history of the workbook (this folder is not a git clone).\n";
+        std::cerr
+            << "reset needs the git history of the workbook (this folder is not a git clone).\n";
         return 2;
     }
     const std::string stamp = fmt::format("{:%Y%m%d-%H%M%S}", fmt::localtime(std::time(nullptr)));
     for (const std::string& name : lesson.files) {
         const std::string path = fmt::format("starter/{}/{}", lesson.slug, name);
-        const CommandResult pristine = run_command(
-            {"git", "-C", ctx.root.string(), "show", fmt::format("{}:{}", *ref, path)}, std::chrono::seconds(10));
+        const CommandResult pristine =
+            run_command({"git", "-C", ctx.root.string(), "show", fmt::format("{}:{}", *ref, path)},
+                        std::chrono::seconds(10));
         if (!pristine.ok()) {
-            std::cerr << fmt::format("Could not read {} from git ({}): {}", path, *ref, pristine.err);
+            std::cerr << fmt::format("Could not read {} from git ({}): {}", path, *ref,
+                                     pristine.err);
             return 1;
         }
         const fs::path file = ctx.root / path;
         if (fs::exists(file)) {
-            const fs::path backup = ctx.root / ".workbook" / "backup" / lesson.slug / (name + "." + stamp);
+            const fs::path backup =
+                ctx.root / ".workbook" / "backup" / lesson.slug / (name + "." + stamp);
             fs::create_directories(backup.parent_path());
             fs::copy_file(file, backup, fs::copy_options::overwrite_existing);
             std::cout << fmt::format("Your version is saved as {}\n", ctx.shown(backup));
@@ -238,11 +252,13 @@ int cmd_run(Context& ctx, const std::string& key, const std::vector<std::string>
     for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
     if (lesson.kind == "unit")
-        std::cerr << ctx.ui.dim(fmt::format("(lesson {}'s driver: the workbook's main() around your code, the "
-                                            "program its tests run; --help says what it does)",
-                                            lesson.number()))
+        std::cerr << ctx.ui.dim(fmt::format(
+                         "(lesson {}'s driver: the workbook's main() around your code, the "
+                         "program its tests run; --help says what it does)",
+                         lesson.number()))
                   << "\n";
-    std::cerr << ctx.ui.dim(fmt::format("$ {} {}", ctx.shown(program), fmt::join(args, " "))) << "\n";
+    std::cerr << ctx.ui.dim(fmt::format("$ {} {}", ctx.shown(program), fmt::join(args, " ")))
+              << "\n";
     ::execv(program.c_str(), argv.data());
     std::cerr << fmt::format("Could not start {}: {}\n", program.string(), std::strerror(errno));
     return 1;
@@ -259,8 +275,9 @@ struct Watcher {
     explicit Watcher(fs::path d) : dir(std::move(d)) {
         if (!std::getenv("WORKBOOK_WATCH_POLL")) {
             inotify = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-            if (inotify >= 0 && ::inotify_add_watch(inotify, dir.c_str(),
-                                                    IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE) < 0) {
+            if (inotify >= 0 &&
+                ::inotify_add_watch(inotify, dir.c_str(),
+                                    IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE) < 0) {
                 ::close(inotify);
                 inotify = -1;
             }
@@ -275,7 +292,8 @@ struct Watcher {
     std::map<fs::path, fs::file_time_type> stamps() const {
         std::map<fs::path, fs::file_time_type> out;
         std::error_code ec;
-        for (const auto& entry : fs::directory_iterator(dir, ec)) out[entry.path()] = entry.last_write_time(ec);
+        for (const auto& entry : fs::directory_iterator(dir, ec))
+            out[entry.path()] = entry.last_write_time(ec);
         return out;
     }
 
@@ -283,7 +301,8 @@ struct Watcher {
     std::string wait() {
         const auto before = stamps();
         for (;;) {
-            std::array<pollfd, 2> fds{{{stdin_open ? STDIN_FILENO : -1, POLLIN, 0}, {inotify, POLLIN, 0}}};
+            std::array<pollfd, 2> fds{
+                {{stdin_open ? STDIN_FILENO : -1, POLLIN, 0}, {inotify, POLLIN, 0}}};
             const int ready = ::poll(fds.data(), fds.size(), inotify >= 0 ? -1 : 1000);
             if (ready < 0 && errno != EINTR) return "q";
             if (fds[0].revents) {
@@ -297,7 +316,8 @@ struct Watcher {
             if (inotify >= 0 && fds[1].revents) {
                 // Editors save in bursts (write, rename, chmod): let the burst end, then drain it.
                 std::array<char, 4096> buffer;
-                while (::poll(&fds[1], 1, 100) > 0 && ::read(inotify, buffer.data(), buffer.size()) > 0) {
+                while (::poll(&fds[1], 1, 100) > 0 &&
+                       ::read(inotify, buffer.data(), buffer.size()) > 0) {
                 }
                 return "";
             }
@@ -308,15 +328,17 @@ struct Watcher {
 
 int cmd_watch(Context& ctx) {
     if (!configured(ctx)) return 2;
-    const auto clear = [&] { if (ctx.ui.color) std::cout << "\033[2J\033[H"; };
+    const auto clear = [&] {
+        if (ctx.ui.color) std::cout << "\033[2J\033[H";
+    };
     for (;;) {
         clear();
         if (cmd_progress(ctx) == 0) return 0;
         const Lesson* lesson = ctx.current();
         if (!lesson) return 0;
-        std::cout << ctx.ui.dim(fmt::format(
-                         "\nWatching {} — save to re-run.  Type h + Enter for a hint, r to re-run, q to quit.",
-                         ctx.shown(ctx.student.tree / lesson->slug)))
+        std::cout << ctx.ui.dim(fmt::format("\nWatching {} — save to re-run.  Type h + Enter for a "
+                                            "hint, r to re-run, q to quit.",
+                                            ctx.shown(ctx.student.tree / lesson->slug)))
                   << std::endl;
         Watcher watcher(ctx.student.tree / lesson->slug);
         for (;;) {
@@ -342,14 +364,17 @@ int cmd_export_student(const Context& ctx, const std::string& folder) {
         const std::size_t written = export_student_edition(ctx.root, ctx.manifest, to);
         const std::vector<Leak> leaks = find_leaks(ctx.root, to);
         if (!leaks.empty()) {
-            std::cerr << ctx.ui.red(fmt::format("Do not publish {}: it gives solutions away.", to.string())) << "\n"
+            std::cerr << ctx.ui.red(fmt::format("Do not publish {}: it gives solutions away.",
+                                                to.string()))
+                      << "\n"
                       << describe_leaks(leaks);
             return 1;
         }
-        std::cout << fmt::format("Wrote the student edition to {} ({} files, as a git repository with one commit\n"
-                                 "and the GitHub Classroom workflow in .github/workflows/). No {} lines in a row of\n"
-                                 "solutions/ are in it.\n",
-                                 to.string(), written, leak_window);
+        std::cout << fmt::format(
+            "Wrote the student edition to {} ({} files, as a git repository with one commit\n"
+            "and the GitHub Classroom workflow in .github/workflows/). No {} lines in a row of\n"
+            "solutions/ are in it.\n",
+            to.string(), written, leak_window);
         return 0;
     } catch (const std::exception& e) {
         std::cerr << "export-student: " << e.what() << "\n";
@@ -361,7 +386,8 @@ int cmd_export_student(const Context& ctx, const std::string& folder) {
 int cmd_doctor(const Context& ctx) {
     if (!configured(ctx)) return 2;
     const CommandResult build = run_command(
-        {"cmake", "--build", ctx.student.build.string(), "--target", "workbook-sandbox"}, std::chrono::seconds(300));
+        {"cmake", "--build", ctx.student.build.string(), "--target", "workbook-sandbox"},
+        std::chrono::seconds(300));
     if (!build.ok()) {
         std::cerr << trim_build_log(build.out + build.err, ctx.root);
         return 2;
@@ -380,8 +406,9 @@ int cmd_index(const Context& ctx, bool write) {
     const fs::path file = ctx.root / "README.md";
     std::string readme = read_file(file);
     if (!replace_index(readme, ctx.manifest)) {
-        std::cerr << fmt::format("README.md has no lessons table: put these two lines where it goes:\n{}\n{}\n",
-                                 index_begin, index_end);
+        std::cerr << fmt::format(
+            "README.md has no lessons table: put these two lines where it goes:\n{}\n{}\n",
+            index_begin, index_end);
         return 1;
     }
     write_file(file, readme);
@@ -406,59 +433,88 @@ fs::path root_before_parsing(int argc, char** argv) {
 }  // namespace
 
 static int workbook_main(int argc, char** argv) {
-    CLI::App app{"The workbook: sockets, bytes and threads in C++, one graded lesson at a time.\n"
-                 "Run it with no command to test the lessons in order and see what to do next."};
+    CLI::App app{
+        "The workbook: sockets, bytes and threads in C++, one graded lesson at a time.\n"
+        "Run it with no command to test the lessons in order and see what to do next."};
     app.set_help_all_flag("--help-all", "All commands and their options");
     std::string root_option, tree_option, build_option;
     bool no_color = false;
-    app.add_option("--root", root_option, "The workbook's folder (the script passes it)")->group("");
-    app.add_option("--tree", tree_option, "Grade this folder instead of starter/")->group("Advanced");
-    app.add_option("--build", build_option, "Build folder for --tree, or for grade (default build/grade)")->group("Advanced");
+    app.add_option("--root", root_option, "The workbook's folder (the script passes it)")
+        ->group("");
+    app.add_option("--tree", tree_option, "Grade this folder instead of starter/")
+        ->group("Advanced");
+    app.add_option("--build", build_option,
+                   "Build folder for --tree, or for grade (default build/grade)")
+        ->group("Advanced");
     app.add_flag("--no-color", no_color, "No colours (also: NO_COLOR=1)");
 
     std::string key;
     std::vector<std::string> run_args;
     VerifyOptions verify_options;
     auto* list = app.add_subcommand("list", "The lessons and where you are");
-    auto* test = app.add_subcommand("test", "Build and test one lesson, with every failure in full");
+    auto* test =
+        app.add_subcommand("test", "Build and test one lesson, with every failure in full");
     test->add_option("lesson", key, "Number or slug, as in 02 or 02-first-server")->required();
-    auto* hint = app.add_subcommand("hint", "The next hint for a lesson (default: the current one)");
+    auto* hint =
+        app.add_subcommand("hint", "The next hint for a lesson (default: the current one)");
     hint->add_option("lesson", key, "Number or slug");
     auto* watch = app.add_subcommand("watch", "Re-run the current lesson every time you save");
-    auto* reset = app.add_subcommand("reset", "Restore a lesson's starter file (yours is backed up)");
+    auto* reset =
+        app.add_subcommand("reset", "Restore a lesson's starter file (yours is backed up)");
     reset->add_option("lesson", key, "Number or slug")->required();
-    auto* run = app.add_subcommand("run", "Build your program for a lesson and run it: run 02 -- --port 0");
+    auto* run =
+        app.add_subcommand("run", "Build your program for a lesson and run it: run 02 -- --port 0");
     run->add_option("lesson", key, "Number or slug")->required();
     run->add_option("args", run_args, "Arguments for your program, after --");
-    auto* verify = app.add_subcommand("verify", "Maintainers and CI: every solution passes, every starter fails, sanitizers, self-tests");
-    verify->add_flag("--quick", verify_options.quick, "Skip the sanitizer builds and the student journey");
+    auto* verify = app.add_subcommand(
+        "verify",
+        "Maintainers and CI: every solution passes, every starter fails, sanitizers, self-tests");
+    verify->add_flag("--quick", verify_options.quick,
+                     "Only the layout, the format, the solutions passing and the starters failing "
+                     "(no machinery, mutants, sanitizer build or student journey)");
     GradeOptions grade_options;
     std::string grade_lessons;
-    auto* grade = app.add_subcommand("grade", "Teachers: grade a folder of submissions, sandboxed, into a gradebook");
-    grade->add_option("submissions", grade_options.submissions, "A folder with one folder per student")->required();
-    grade->add_option("--out", grade_options.out, "Where the gradebook and feedback go (default: grades/ beside the submissions)");
+    auto* grade = app.add_subcommand(
+        "grade", "Teachers: grade a folder of submissions, sandboxed, into a gradebook");
+    grade
+        ->add_option("submissions", grade_options.submissions,
+                     "A folder with one folder per student")
+        ->required();
+    grade->add_option(
+        "--out", grade_options.out,
+        "Where the gradebook and feedback go (default: grades/ beside the submissions)");
     grade->add_option("--jobs", grade_options.jobs, "Students graded at once")
         ->check(CLI::Range(1, 256))
         ->capture_default_str();
     grade->add_option("--lessons", grade_lessons, "Only these lessons, comma-separated: 01,02");
     grade->add_option("--extra-tests", grade_options.extra_tests,
                       "Your own tests: a folder with NN-slug/*.cpp (Catch2, [pts=N], [hidden])");
-    grade->add_flag("--unsafe", grade_options.unsafe, "Grade without isolation (results marked unconfined)");
-    grade->add_option("--case-timeout", grade_options.case_timeout,
-                      "Seconds of wall and CPU time for one test case, at most (the lesson's own limit still applies)")
+    grade->add_flag("--unsafe", grade_options.unsafe,
+                    "Grade without isolation (results marked unconfined)");
+    grade
+        ->add_option("--case-timeout", grade_options.case_timeout,
+                     "Seconds of wall and CPU time for one test case, at most (the lesson's own "
+                     "limit still applies)")
         ->check(CLI::Range(1, 3600))
         ->capture_default_str();
-    grade->add_option("--lesson-budget", grade_options.lesson_budget,
-                      "Seconds for all the test cases of one lesson; the cases left then are not run (0: no budget)")
+    grade
+        ->add_option("--lesson-budget", grade_options.lesson_budget,
+                     "Seconds for all the test cases of one lesson; the cases left then are not "
+                     "run (0: no budget)")
         ->check(CLI::Range(0, 86400))
         ->capture_default_str();
-    auto* doctor = app.add_subcommand("doctor", "Which isolation this machine offers for grading untrusted code");
+    auto* doctor = app.add_subcommand(
+        "doctor", "Which isolation this machine offers for grading untrusted code");
     std::string export_dir;
-    auto* export_student = app.add_subcommand("export-student", "Teachers: write the student edition (no solutions/) to a new folder");
-    export_student->add_option("folder", export_dir, "A folder that does not exist yet")->required();
-    auto* classroom = app.add_subcommand("classroom", "Teachers: the GitHub Classroom workflow, one graded step per lesson");
+    auto* export_student = app.add_subcommand(
+        "export-student", "Teachers: write the student edition (no solutions/) to a new folder");
+    export_student->add_option("folder", export_dir, "A folder that does not exist yet")
+        ->required();
+    auto* classroom = app.add_subcommand(
+        "classroom", "Teachers: the GitHub Classroom workflow, one graded step per lesson");
     bool write_index = false;
-    auto* index = app.add_subcommand("index", "Maintainers: the lessons table for README.md, from the manifest");
+    auto* index = app.add_subcommand(
+        "index", "Maintainers: the lessons table for README.md, from the manifest");
     index->add_flag("--write", write_index, "Replace the table in README.md");
     app.require_subcommand(0, 1);
     // The student edition lists none of the teachers' commands, and they only say whose they are.
@@ -480,10 +536,12 @@ static int workbook_main(int argc, char** argv) {
     if (student_edition)
         for (const CLI::App* command : teachers)
             if (*command) {
-                std::cerr << fmt::format("`./workbook {}` belongs to the teacher's edition of the workbook. This is the\n"
-                                         "student edition: no solutions, no grading, no teachers' tools. Your commands\n"
-                                         "are in ./workbook --help.\n",
-                                         command->get_name());
+                std::cerr << fmt::format(
+                    "`./workbook {}` belongs to the teacher's edition of the workbook. This is "
+                    "the\n"
+                    "student edition: no solutions, no grading, no teachers' tools. Your commands\n"
+                    "are in ./workbook --help.\n",
+                    command->get_name());
                 return 2;
             }
 
@@ -501,8 +559,10 @@ static int workbook_main(int argc, char** argv) {
     } else {
         const fs::path tree = fs::absolute(tree_option);
         if (!fs::is_directory(tree)) {
-            std::cerr << fmt::format("workbook: --tree {}: not a folder (it should hold the lesson folders, like starter/)\n",
-                                     tree_option);
+            std::cerr << fmt::format(
+                "workbook: --tree {}: not a folder (it should hold the lesson folders, like "
+                "starter/)\n",
+                tree_option);
             return 2;
         }
         const fs::path build = build_option.empty() ? tree / "build" : fs::absolute(build_option);
@@ -530,10 +590,12 @@ static int workbook_main(int argc, char** argv) {
         for (std::string k; std::getline(keys, k, ',');)
             if (!k.empty()) grade_options.lessons.push_back(k);
         grade_options.submissions = fs::absolute(grade_options.submissions);
-        if (!grade_options.extra_tests.empty()) grade_options.extra_tests = fs::absolute(grade_options.extra_tests);
+        if (!grade_options.extra_tests.empty())
+            grade_options.extra_tests = fs::absolute(grade_options.extra_tests);
         if (!build_option.empty()) grade_options.build = fs::absolute(build_option);
-        grade_options.out = grade_options.out.empty() ? grade_options.submissions.parent_path() / "grades"
-                                                      : fs::absolute(grade_options.out);
+        grade_options.out = grade_options.out.empty()
+                                ? grade_options.submissions.parent_path() / "grades"
+                                : fs::absolute(grade_options.out);
         return cmd_grade(ctx.root, ctx.manifest, ctx.ui, grade_options);
     }
     if (*verify) return cmd_verify(ctx.root, ctx.manifest, ctx.ui, verify_options);

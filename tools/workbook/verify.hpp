@@ -18,7 +18,7 @@
 namespace workbook {
 
 struct VerifyOptions {
-    bool quick = false;  // skip the sanitizer builds and the student journey
+    bool quick = false;  // the layout, the format, solutions pass, starters fail: nothing more
 };
 
 // The lessons table of README.md, made from the manifest. README.md holds it between the markers
