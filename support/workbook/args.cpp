@@ -8,7 +8,8 @@ namespace workbook {
 namespace {
 
 // Parses, or prints the help or the error and exits: 0 after --help, 2 for any usage error (CLI11's
-// own codes, 104 to 109, mean nothing to a shell script; 2 is the convention of getopt and argparse).
+// own codes, 104 to 109, mean nothing to a shell script; 2 is the convention of getopt and
+// argparse).
 void parse_or_exit(CLI::App& app, int argc, char** argv) {
     try {
         app.parse(argc, argv);

@@ -80,7 +80,8 @@ class Batch {
     std::size_t size() const { return ends_.size(); }
     bool threw(std::size_t i) const { return errors_.find(i) != errors_.end(); }
     std::basic_string_view<Char> get(std::size_t i) const {
-        if (const auto error = errors_.find(i); error != errors_.end()) std::rethrow_exception(error->second);
+        if (const auto error = errors_.find(i); error != errors_.end())
+            std::rethrow_exception(error->second);
         const std::size_t start = i == 0 ? 0 : ends_[i - 1];
         return std::basic_string_view<Char>(data_).substr(start, ends_[i] - start);
     }
@@ -97,11 +98,13 @@ using wire::Malformed;
 using wire::parse_bytes;
 using wire::parse_count;
 
-// ---- the driver -------------------------------------------------------------------------------------
+// ---- the driver
+// -------------------------------------------------------------------------------------
 
 // What went wrong while a request was out; `answered` says how many of its answer lines came back.
 struct Broken : probe::Failure {
-    Broken(const std::string& what, std::size_t answered) : probe::Failure(what), answered(answered) {}
+    Broken(const std::string& what, std::size_t answered)
+        : probe::Failure(what), answered(answered) {}
     std::size_t answered;
 };
 
@@ -129,7 +132,8 @@ class Driver {
     // driver ends, stops answering for step_deadline(), floods its output, or answers nonsense;
     // the driver is stopped then.
     template <class OnLine>
-    void exchange(std::string request, std::size_t lines, const std::string& call, OnLine&& on_line) {
+    void exchange(std::string request, std::size_t lines, const std::string& call,
+                  OnLine&& on_line) {
         request += '\n';
         // A write to a driver that has ended must fail with EPIPE, not kill the tests.
         sigset_t pipe_signal, before;
@@ -163,14 +167,16 @@ class Driver {
                     scanned = pending_.size();
                     break;
                 }
-                const std::string_view line = std::string_view(pending_).substr(taken, newline - taken);
+                const std::string_view line =
+                    std::string_view(pending_).substr(taken, newline - taken);
                 try {
                     on_line(line);
                 } catch (const Malformed& bad) {
                     const std::string shown(line.substr(0, 200));
-                    fail("the driver's answer while running " + call + " could not be read (" + bad.why + "): \"" +
-                         probe::escape(shown) +
-                         "\". The driver never answers that: does your code write to descriptors it did not "
+                    fail("the driver's answer while running " + call + " could not be read (" +
+                         bad.why + "): \"" + probe::escape(shown) +
+                         "\". The driver never answers that: does your code write to descriptors "
+                         "it did not "
                          "open?");
                 }
                 ++answered;
@@ -186,8 +192,10 @@ class Driver {
             const auto now = probe::Clock::now();
             if (now >= deadline) {
                 fail(call + " did not answer within " + seconds_text(step) +
-                     ": an endless loop, or a wait for something that never comes? (Your code runs in the "
-                     "lesson's driver, a program of its own, which was stopped.)" + last_output());
+                     ": an endless loop, or a wait for something that never comes? (Your code runs "
+                     "in the "
+                     "lesson's driver, a program of its own, which was stopped.)" +
+                     last_output());
             }
             pollfd fds[4];
             nfds_t n = 0;
@@ -199,10 +207,13 @@ class Driver {
             if (i_output >= 0) fds[n++] = {output_, POLLIN, 0};
             const int i_pid = pidfd_ >= 0 ? static_cast<int>(n) : -1;
             if (i_pid >= 0) fds[n++] = {pidfd_, POLLIN, 0};
-            auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
-            if (pidfd_ < 0) wait = std::min<long long>(wait, 20);  // no pidfd: look at the status often
+            auto wait =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
+            if (pidfd_ < 0)
+                wait = std::min<long long>(wait, 20);  // no pidfd: look at the status often
             const int ready = ::poll(fds, n, static_cast<int>(wait));
-            if (ready < 0 && errno != EINTR) fail("poll failed: " + std::string(std::strerror(errno)));
+            if (ready < 0 && errno != EINTR)
+                fail("poll failed: " + std::string(std::strerror(errno)));
             if (ready <= 0 && pidfd_ >= 0) continue;
 
             if (i_in >= 0 && fds[i_in].revents != 0) {
@@ -219,7 +230,8 @@ class Driver {
                 if (read_answers()) deadline = probe::Clock::now() + step;  // it is making progress
                 take_lines();
             }
-            const bool exited = (i_pid >= 0 && fds[i_pid].revents != 0) || (pidfd_ < 0 && poll_status());
+            const bool exited =
+                (i_pid >= 0 && fds[i_pid].revents != 0) || (pidfd_ < 0 && poll_status());
             if (exited || answers_ < 0) {
                 // Whatever it wrote before it ended still counts.
                 if (answers_ >= 0) read_answers();
@@ -227,7 +239,9 @@ class Driver {
                 if (answered == lines) break;
                 if (output_ >= 0) read_output(call, answered);
                 if (!exited && !wait_status(probe::scaled(std::chrono::milliseconds(500))))
-                    fail(call + " closed the descriptor the driver answers on, so no answer could come back." +
+                    fail(call +
+                         " closed the descriptor the driver answers on, so no answer could come "
+                         "back." +
                          last_output());
                 fail(ended_text(call));
             }
@@ -240,7 +254,8 @@ class Driver {
     // to the transcript.
     void stop() {
         if (pid_ > 0) {
-            // Not reaped yet (wait_status leaves it a zombie), so its pid and group id are still ours.
+            // Not reaped yet (wait_status leaves it a zombie), so its pid and group id are still
+            // ours.
             ::kill(-pid_, SIGKILL);
             ::kill(pid_, SIGKILL);
             int status;
@@ -282,9 +297,10 @@ class Driver {
         for (std::string& variable : variables) envp.push_back(variable.data());
         envp.push_back(nullptr);
         int in[2], answers[2], output[2], report[2];
-        if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(answers, O_CLOEXEC) != 0 || ::pipe2(output, O_CLOEXEC) != 0 ||
-            ::pipe2(report, O_CLOEXEC) != 0)
-            throw probe::Failure("could not start the lesson's driver: pipe2: " + std::string(std::strerror(errno)));
+        if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(answers, O_CLOEXEC) != 0 ||
+            ::pipe2(output, O_CLOEXEC) != 0 || ::pipe2(report, O_CLOEXEC) != 0)
+            throw probe::Failure("could not start the lesson's driver: pipe2: " +
+                                 std::string(std::strerror(errno)));
         const pid_t parent = ::getpid();
         const pid_t pid = ::fork();
         if (pid == 0) {
@@ -296,7 +312,8 @@ class Driver {
             };
             if (::setpgid(0, 0) != 0 || ::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) failed();
             if (::getppid() != parent) ::_exit(127);
-            if (::dup2(in[0], 0) < 0 || ::dup2(answers[1], 1) < 0 || ::dup2(output[1], 2) < 0) failed();
+            if (::dup2(in[0], 0) < 0 || ::dup2(answers[1], 1) < 0 || ::dup2(output[1], 2) < 0)
+                failed();
             sigset_t none;
             sigemptyset(&none);
             ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -393,7 +410,8 @@ class Driver {
             if (partial_.size() < 4096) partial_.append(text.substr(0, 4096 - partial_.size()));
             if (limit && output_total_ > output_limit) {
                 stop();
-                throw Broken(call + " printed more than " + std::to_string(output_limit / (1024 * 1024)) +
+                throw Broken(call + " printed more than " +
+                                 std::to_string(output_limit / (1024 * 1024)) +
                                  " MiB (a print in a loop that never ends?); it was stopped.",
                              answered);
             }
@@ -454,10 +472,14 @@ class Driver {
         const probe::ExitStatus& s = *status_;
         std::string text = "the program ended while running " + call + ": it " + s.describe();
         if (!s.signaled)
-            text += " — does your code call exit()? (Your code runs in the lesson's driver, which only ends "
-                    "when the tests are done with it.)";
-        else if (s.signal == SIGSEGV || s.signal == SIGBUS || s.signal == SIGABRT || s.signal == SIGFPE)
-            text += " — a crash in your code, or in the standard library called with wrong arguments.";
+            text +=
+                " — does your code call exit()? (Your code runs in the lesson's driver, which only "
+                "ends "
+                "when the tests are done with it.)";
+        else if (s.signal == SIGSEGV || s.signal == SIGBUS || s.signal == SIGABRT ||
+                 s.signal == SIGFPE)
+            text +=
+                " — a crash in your code, or in the standard library called with wrong arguments.";
         else if (s.signal == SIGKILL || s.signal == SIGXCPU || s.signal == SIGXFSZ)
             text += " — a limit of the machine (memory, CPU time, file size) may have stopped it.";
         return text + last_output();
@@ -484,10 +506,13 @@ inline void large_heap() {
         ::mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
         constexpr std::size_t size = 48 * 1024 * 1024, huge = 2 * 1024 * 1024;
         if (auto* heap = static_cast<char*>(std::malloc(size))) {
-            char* const start = heap + (huge - reinterpret_cast<std::uintptr_t>(heap) % huge) % huge;
-            const std::size_t length = (size - static_cast<std::size_t>(start - heap)) / huge * huge;
+            char* const start =
+                heap + (huge - reinterpret_cast<std::uintptr_t>(heap) % huge) % huge;
+            const std::size_t length =
+                (size - static_cast<std::size_t>(start - heap)) / huge * huge;
             ::madvise(start, length, MADV_HUGEPAGE);
-            for (std::size_t at = 0; at < length; at += 4096) static_cast<volatile char*>(start)[at] = 0;
+            for (std::size_t at = 0; at < length; at += 4096)
+                static_cast<volatile char*>(start)[at] = 0;
             std::free(heap);
         }
         return true;
@@ -516,7 +541,8 @@ inline Driver& driver(std::size_t request_size) {
 
 // Reads one answer line: the text after "ok" when the function returned, else nullopt with
 // `error` set to what it threw.
-inline std::optional<std::string_view> read_answer(std::string_view line, const std::string& function,
+inline std::optional<std::string_view> read_answer(std::string_view line,
+                                                   const std::string& function,
                                                    std::exception_ptr& error) {
     if (line.starts_with("ok ")) return line.substr(3);
     const auto fields = [&](std::size_t count) {
@@ -534,7 +560,8 @@ inline std::optional<std::string_view> read_answer(std::string_view line, const 
     };
     if (line.starts_with("error ")) {
         const auto f = fields(4);
-        error = std::make_exception_ptr(ReportedUtf8Error(parse_count(f[1]), parse_bytes(f[2]), parse_bytes(f[3])));
+        error = std::make_exception_ptr(
+            ReportedUtf8Error(parse_count(f[1]), parse_bytes(f[2]), parse_bytes(f[3])));
     } else if (line.starts_with("exception ")) {
         const auto f = fields(3);
         const std::string type = parse_bytes(f[1]);
@@ -543,8 +570,8 @@ inline std::optional<std::string_view> read_answer(std::string_view line, const 
             what += " (" + type + ", thrown by your " + function + ")";
         error = std::make_exception_ptr(ReportedException(what));
     } else if (line == "exception-other") {
-        error = std::make_exception_ptr(
-            ReportedException("your " + function + " threw something that is not a std::exception"));
+        error = std::make_exception_ptr(ReportedException(
+            "your " + function + " threw something that is not a std::exception"));
     } else if (line.starts_with("bad-request ")) {
         throw Malformed{"the driver could not read the request: " + parse_bytes(line.substr(12))};
     } else {
@@ -558,9 +585,10 @@ template <class Parse>
 auto call_one(const std::string& function, std::string request, Parse&& parse) {
     decltype(parse(std::string_view())) value{};
     std::exception_ptr error;
-    driver(request.size()).exchange(std::move(request), 1, "your " + function, [&](std::string_view line) {
-        if (const auto ok = read_answer(line, function, error)) value = parse(*ok);
-    });
+    driver(request.size())
+        .exchange(std::move(request), 1, "your " + function, [&](std::string_view line) {
+            if (const auto ok = read_answer(line, function, error)) value = parse(*ok);
+        });
     if (error) std::rethrow_exception(error);
     return value;
 }
@@ -600,7 +628,8 @@ Batch<Char> call_each(const std::string& function, const std::string& verb, std:
         for (std::size_t i = batch.size(); i < count; ++i) {
             std::string one = verb + " ";
             item(one, i);
-            driver(one.size()).exchange(std::move(one), 1, "your " + function + "(" + name(i) + ")", on_line);
+            driver(one.size())
+                .exchange(std::move(one), 1, "your " + function + "(" + name(i) + ")", on_line);
         }
         throw;  // each item answered on its own: say what happened the first time
     }
@@ -609,7 +638,8 @@ Batch<Char> call_each(const std::string& function, const std::string& verb, std:
 
 }  // namespace detail
 
-// ---- batches, for the test cases that go through every code point ---------------------------------
+// ---- batches, for the test cases that go through every code point
+// ---------------------------------
 
 // encode_utf8 of each code point on its own (encode_utf8(U"\u00e9"), then encode_utf8(U"\u20ac"),
 // ...), in one round trip with the driver.
@@ -630,7 +660,8 @@ inline Batch<char32_t> decode_each(const std::vector<std::string_view>& data) {
     std::size_t bytes = 0;
     for (const std::string_view item : data) bytes += item.size();
     return detail::call_each<char32_t>(
-        "decode_utf8", "decode", data.size(), 2 * bytes, bytes, [&](std::string& out, std::size_t i) { wire::put_hex(out, data[i]); },
+        "decode_utf8", "decode", data.size(), 2 * bytes, bytes,
+        [&](std::string& out, std::size_t i) { wire::put_hex(out, data[i]); },
         [&](std::size_t i) {
             std::string name = "the bytes";
             for (const char c : data[i]) {
@@ -638,12 +669,14 @@ inline Batch<char32_t> decode_each(const std::vector<std::string_view>& data) {
                 wire::put_hex(name, std::string_view(&c, 1));
             }
             return name;
-        }, wire::parse_code_points_into);
+        },
+        wire::parse_code_points_into);
 }
 
 }  // namespace bytes::remote
 
-// ---- the four functions of utf8.hpp, answered by the driver ---------------------------------------
+// ---- the four functions of utf8.hpp, answered by the driver
+// ---------------------------------------
 
 namespace bytes {
 

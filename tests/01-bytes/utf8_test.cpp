@@ -236,7 +236,8 @@ TEST_CASE("Round trip: every code point survives encode_utf8 then decode_utf8",
         // below, in its turn.
         std::vector<std::string_view> to_decode;
         to_decode.reserve(encoded.size());
-        for (std::size_t i = 0; i < encoded.size() && !encoded.threw(i); ++i) to_decode.push_back(encoded.get(i));
+        for (std::size_t i = 0; i < encoded.size() && !encoded.threw(i); ++i)
+            to_decode.push_back(encoded.get(i));
         const auto decoded_each = bytes::remote::decode_each(to_decode);
         for (std::size_t i = 0; i < these.size(); ++i) {
             const char32_t cp = these[i];
@@ -284,9 +285,10 @@ TEST_CASE("decode_utf8: a sequence cut short is \"unexpected end of data\"",
 
 TEST_CASE("decode_utf8: e0 80 at the very end is \"unexpected end of data\", not overlong",
           "[decode][errors][pts=1]") {
-    INFO("the checks come in order (lead byte, then each byte that should follow: is it there, "
-         "is it 10xxxxxx; then the value): a missing byte is found before the value is ever "
-         "complete enough to be overlong, a surrogate or too large");
+    INFO(
+        "the checks come in order (lead byte, then each byte that should follow: is it there, "
+        "is it 10xxxxxx; then the value): a missing byte is found before the value is ever "
+        "complete enough to be overlong, a surrogate or too large");
     check_decode_refuses("e0 80"_hex, 0, reason::unexpected_end);     // would be overlong
     check_decode_refuses("f0 80 80"_hex, 0, reason::unexpected_end);  // would be overlong
     check_decode_refuses("ed a0"_hex, 0, reason::unexpected_end);     // would be a surrogate

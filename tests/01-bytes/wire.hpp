@@ -22,7 +22,8 @@ inline constexpr char hex_digits[] = "0123456789abcdef";
 inline constexpr auto hex_values = [] {
     std::array<signed char, 256> values{};
     values.fill(-1);
-    for (int d = 0; d < 16; ++d) values[static_cast<unsigned char>(hex_digits[d])] = static_cast<signed char>(d);
+    for (int d = 0; d < 16; ++d)
+        values[static_cast<unsigned char>(hex_digits[d])] = static_cast<signed char>(d);
     return values;
 }();
 
@@ -80,7 +81,8 @@ inline void parse_code_points_into(std::u32string& out, std::string_view text) {
         std::size_t k = i;
         for (; k < size && t[k] != ' '; ++k) {
             const int digit = hex_values[static_cast<unsigned char>(t[k])];
-            if (digit < 0 || k - i == 8) throw Malformed{"a code point is 1 to 8 lowercase hex digits"};
+            if (digit < 0 || k - i == 8)
+                throw Malformed{"a code point is 1 to 8 lowercase hex digits"};
             value = value * 16 + static_cast<unsigned long>(digit);
         }
         if (k == i || k + 1 == size) throw Malformed{"one space between two code points"};

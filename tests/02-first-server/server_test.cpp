@@ -56,8 +56,9 @@ std::string wait_for_message(probe::Program& server) {
 void check_message_line(const std::string& line, const std::string& message) {
     const std::string expected = "Message received: " + message;
     if (line.size() > expected.size() && line.starts_with(expected)) {
-        INFO("after the message come bytes recv() never wrote: print "
-             "std::string_view(buffer, received), not buffer (recv() adds no '\\0')");
+        INFO(
+            "after the message come bytes recv() never wrote: print "
+            "std::string_view(buffer, received), not buffer (recv() adds no '\\0')");
         CHECK(line == expected);
     } else {
         CHECK(line == expected);
@@ -92,8 +93,9 @@ TEST_CASE("prints its first line only once it listens", "[pts=1]") {
     options.faults = probe::Faults{.stop_before_listen = true};
     auto server = start({"--port", "0"}, std::move(options));
     if (server.wait_stopped()) {
-        INFO("your server printed before calling listen(): a client that connects as soon as it "
-             "reads the first line is refused. Print the line after listen() and getsockname()");
+        INFO(
+            "your server printed before calling listen(): a client that connects as soon as it "
+            "reads the first line is refused. Print the line after listen() and getsockname()");
         CHECK(server.out().empty());
         server.resume();
     }
@@ -109,9 +111,11 @@ TEST_CASE("listens on 127.0.0.1 by default, and only there", "[pts=1]") {
     probe::ClosedPort other("127.0.0.2");
     auto server = start({"--port", std::to_string(other.port())});
     const std::uint16_t port = [&] {
-        INFO("the test holds port " << other.port() << " of 127.0.0.2: a server that binds "
-             "127.0.0.1 only can take it there; one that binds every address (INADDR_ANY, "
-             "0.0.0.0) gets \"Address already in use\"");
+        INFO("the test holds port "
+             << other.port()
+             << " of 127.0.0.2: a server that binds "
+                "127.0.0.1 only can take it there; one that binds every address (INADDR_ANY, "
+                "0.0.0.0) gets \"Address already in use\"");
         return port_of(server);
     }();
     CHECK(server.out_lines().front() == waiting_line("127.0.0.1", port));
@@ -124,9 +128,11 @@ TEST_CASE("listens on the address given with --host, and only there", "[pts=1]")
     probe::ClosedPort other("127.0.0.1");
     auto server = start({"--host", "127.0.0.2", "--port", std::to_string(other.port())});
     const std::uint16_t port = [&] {
-        INFO("the test holds port " << other.port() << " of 127.0.0.1: a server that binds "
-             "127.0.0.2 only can take it there; one that binds every address (INADDR_ANY, "
-             "0.0.0.0) or 127.0.0.1 gets \"Address already in use\"");
+        INFO("the test holds port "
+             << other.port()
+             << " of 127.0.0.1: a server that binds "
+                "127.0.0.2 only can take it there; one that binds every address (INADDR_ANY, "
+                "0.0.0.0) or 127.0.0.1 gets \"Address already in use\"");
         return port_of(server, "127.0.0.2");
     }();
     CHECK(server.out_lines().front() == waiting_line("127.0.0.2", port));
@@ -207,7 +213,8 @@ TEST_CASE("closes the connection after one message and exits with status 0", "[p
 
     client.send("Salut le serveur !");
     {
-        INFO("after its one recv() the server closes the client's socket, without waiting for more");
+        INFO(
+            "after its one recv() the server closes the client's socket, without waiting for more");
         client.expect_eof();
     }
     checks::exits_with(server, 0);
@@ -273,8 +280,9 @@ TEST_CASE("refuses a --host that is not an IPv4 address", "[pts=1]") {
     }
     const std::vector<std::string> err = server.err_lines();
     if (err.size() == 1 && err.front().starts_with("server: inet_pton: ")) {
-        INFO("inet_pton() sets no errno, so strerror(errno) means nothing here: print the line "
-             "yourself, as the contract writes it");
+        INFO(
+            "inet_pton() sets no errno, so strerror(errno) means nothing here: print the line "
+            "yourself, as the contract writes it");
         checks::one_error_line(server, "server: inet_pton: not an IPv4 address: localhost");
     } else {
         checks::one_error_line(server, "server: inet_pton: not an IPv4 address: localhost");

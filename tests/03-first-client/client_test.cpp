@@ -39,12 +39,14 @@ void check_same_bytes(const std::string& received, const std::string& sent) {
     INFO("received " << received.size() << " bytes of the " << sent.size()
                      << " sent; the first difference is at offset " << (r - received.begin()));
     if (received.size() < sent.size() && r == received.end()) {
-        INFO("the start arrived, the rest did not: send() may take fewer bytes than asked, and "
-             "returns how many it took: loop until every byte is sent");
+        INFO(
+            "the start arrived, the rest did not: send() may take fewer bytes than asked, and "
+            "returns how many it took: loop until every byte is sent");
         CHECK(received.size() == sent.size());
     } else if (received.size() > sent.size() && s == sent.end()) {
-        INFO("the message arrived with bytes after it: send exactly options.message.size() "
-             "bytes (no '\\0', no newline)");
+        INFO(
+            "the message arrived with bytes after it: send exactly options.message.size() "
+            "bytes (no '\\0', no newline)");
         CHECK(received.size() == sent.size());
     } else {
         CHECK((r == received.end() && s == sent.end()));
@@ -104,8 +106,9 @@ TEST_CASE("tries each address of the name in turn (localhost as ::1, then 127.0.
         {"--host", "localhost", "--port", std::to_string(server.port()), "Salut le serveur !"},
         std::move(options));
 
-    INFO("getaddrinfo(\"localhost\") lists ::1 before 127.0.0.1 here: when connect() fails, close "
-         "that socket and try the next address");
+    INFO(
+        "getaddrinfo(\"localhost\") lists ::1 before 127.0.0.1 here: when connect() fails, close "
+        "that socket and try the next address");
     check_same_bytes(receive_from(server, client), "Salut le serveur !");
 }
 
@@ -178,8 +181,8 @@ TEST_CASE("sends every byte even when send() takes fewer than asked", "[pts=1]")
     probe::Listener server;
     probe::Program::Options options;
     options.faults = probe::Faults{.seed = 3, .short_writes = true};
-    auto client = start_client({"--port", std::to_string(server.port()), message},
-                               std::move(options));
+    auto client =
+        start_client({"--port", std::to_string(server.port()), message}, std::move(options));
 
     check_same_bytes(receive_from(server, client), message);
 }

@@ -554,8 +554,8 @@ TEST_CASE("split_utf8: n pieces in order, cut only between characters, even more
             continue;
         }
         if (pieces.starts_with("threw ")) {
-            FAIL("split_utf8(text, " << n << ") " << pieces
-                                     << "; it must return " << n << " pieces of the text");
+            FAIL("split_utf8(text, " << n << ") " << pieces << "; it must return " << n
+                                     << " pieces of the text");
         }
         INFO("split_utf8(text, " << n << ") gave, as OFFSET+SIZE in the text: " << pieces);
         std::vector<std::string> parts;
@@ -604,7 +604,8 @@ TEST_CASE("count_in_threads: each chunk in a thread of its own, all running at t
             CHECK(line.starts_with("calls 1, "));
         }
         if (line.find(", thread 0,") != std::string::npos) {
-            FAIL("count(chunks[" << i << "]) ran in the thread that called count_in_threads "
+            FAIL("count(chunks[" << i
+                                 << "]) ran in the thread that called count_in_threads "
                                     "(thread 0): each chunk's count must run in a new thread "
                                     "(std::thread or std::jthread), never in the caller's");
         }

@@ -38,8 +38,12 @@ int exit_status_of(std::vector<std::string> args, Parse parse) {
     return WEXITSTATUS(status);
 }
 
-void server(int argc, char** argv) { workbook::parse_server_options(argc, argv, "test"); }
-void client(int argc, char** argv) { workbook::parse_client_options(argc, argv, "test"); }
+void server(int argc, char** argv) {
+    workbook::parse_server_options(argc, argv, "test");
+}
+void client(int argc, char** argv) {
+    workbook::parse_client_options(argc, argv, "test");
+}
 
 }  // namespace
 

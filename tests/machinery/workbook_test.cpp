@@ -23,7 +23,8 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path temporary_file(const std::string& name, const std::string& content) {
-    const fs::path dir = fs::temp_directory_path() / ("workbook-selftest-" + std::to_string(::getpid()));
+    const fs::path dir =
+        fs::temp_directory_path() / ("workbook-selftest-" + std::to_string(::getpid()));
     fs::create_directories(dir);
     std::ofstream(dir / name) << content;
     return dir / name;
@@ -58,25 +59,39 @@ TEST_CASE("a broken manifest is refused with the file and the field named") {
     };
     CHECK(error_of("{").find("not valid JSON") != std::string::npos);
     CHECK(error_of("{}").find("\"lessons\"") != std::string::npos);
-    CHECK(error_of(R"({"lessons":[{"slug":"01-x"}]})").find("missing \"title\"") != std::string::npos);
-    CHECK(error_of(R"({"lessons":[{"slug":"x","title":"t","kind":"unit","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
-              .find("start with its number") != std::string::npos);
-    CHECK(error_of(R"({"lessons":[{"slug":"01-x","title":"t","kind":"daemon","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
-              .find("kind must be") != std::string::npos);
-    CHECK(error_of(R"({"lessons":[{"slug":"01-x","title":"t","kind":"server","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
-              .find("\"program\"") != std::string::npos);
-    CHECK(error_of(R"({"lessons":[{"slug":"01-x","title":"t","kind":"unit","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
-              .find("\"driver\"") != std::string::npos);
+    CHECK(error_of(R"({"lessons":[{"slug":"01-x"}]})").find("missing \"title\"") !=
+          std::string::npos);
+    CHECK(
+        error_of(
+            R"({"lessons":[{"slug":"x","title":"t","kind":"unit","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
+            .find("start with its number") != std::string::npos);
+    CHECK(
+        error_of(
+            R"({"lessons":[{"slug":"01-x","title":"t","kind":"daemon","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
+            .find("kind must be") != std::string::npos);
+    CHECK(
+        error_of(
+            R"({"lessons":[{"slug":"01-x","title":"t","kind":"server","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
+            .find("\"program\"") != std::string::npos);
+    CHECK(
+        error_of(
+            R"({"lessons":[{"slug":"01-x","title":"t","kind":"unit","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
+            .find("\"driver\"") != std::string::npos);
 }
 
 TEST_CASE("records: only finished test cases count, and a cut-off line is ignored") {
     const std::string jsonl =
-        R"({"event":"start","name":"one"})" "\n"
-        R"({"event":"end","name":"one","tags":["pts=2"],"passed":true,"failures":[]})" "\n"
-        R"({"event":"start","name":"two"})" "\n"
+        R"({"event":"start","name":"one"})"
+        "\n"
+        R"({"event":"end","name":"one","tags":["pts=2"],"passed":true,"failures":[]})"
+        "\n"
+        R"({"event":"start","name":"two"})"
+        "\n"
         R"({"event":"end","name":"two","tags":["pts=3"],"passed":false,"transcript":"client-1: connected\n",)"
-        R"("failures":[{"kind":"assertion","file":"t.cpp","line":7,"macro":"REQUIRE","expression":"a == b","expanded":"1 == 2","message":"","info":["x := 1"]}]})" "\n"
-        R"({"event":"start","name":"three"})" "\n"
+        R"("failures":[{"kind":"assertion","file":"t.cpp","line":7,"macro":"REQUIRE","expression":"a == b","expanded":"1 == 2","message":"","info":["x := 1"]}]})"
+        "\n"
+        R"({"event":"start","name":"three"})"
+        "\n"
         R"({"event":"end","name":"three","passed":tr)";
     std::string unfinished;
     const auto cases = parse_records(jsonl, &unfinished);
@@ -94,7 +109,8 @@ TEST_CASE("records: only finished test cases count, and a cut-off line is ignore
 TEST_CASE("records: invisible bytes in a check's values are escaped, Catch2's layout is kept") {
     const fs::path records = temporary_file("invisible.jsonl", "");
     const CommandResult run =
-        run_command({REPORTER_FIXTURE, "--reporter", "workbook", "--out", records.string()}, std::chrono::seconds(30));
+        run_command({REPORTER_FIXTURE, "--reporter", "workbook", "--out", records.string()},
+                    std::chrono::seconds(30));
     CHECK(run.started);
     std::ifstream in(records);
     const std::string jsonl{std::istreambuf_iterator<char>(in), {}};
@@ -110,13 +126,18 @@ TEST_CASE("records: invisible bytes in a check's values are escaped, Catch2's la
     // transcript.
     CHECK(f[3].expanded == R"("caf\xc3\xa9 "quoted" back\slash" == "x")");
     // A long value keeps Catch2's layout (one line each); runs of one character are shortened.
-    CHECK(f[4].expanded == R"("aaaaaaaa[... 22 more 'a' ...]\x7f")" "\n==\n" R"("bbbbbbbb[... 22 more 'b' ...]")");
-    CHECK(Ui{}.case_details(cases[0]).find(R"(with values: "a\x00b" == "ab")") != std::string::npos);
+    CHECK(f[4].expanded == R"("aaaaaaaa[... 22 more 'a' ...]\x7f")"
+                           "\n==\n"
+                           R"("bbbbbbbb[... 22 more 'b' ...]")");
+    CHECK(Ui{}.case_details(cases[0]).find(R"(with values: "a\x00b" == "ab")") !=
+          std::string::npos);
 }
 
 TEST_CASE("records: a record claiming success in a malformed way does not pass") {
     std::string unfinished;
-    const auto cases = parse_records(R"({"event":"end","name":"x","passed":"true"})" "\n", &unfinished);
+    const auto cases = parse_records(R"({"event":"end","name":"x","passed":"true"})"
+                                     "\n",
+                                     &unfinished);
     REQUIRE(cases.size() == 1);
     CHECK_FALSE(cases[0].passed);
 }
@@ -136,15 +157,17 @@ TEST_CASE("build logs lose ninja's noise and the checkout's absolute paths") {
 }
 
 TEST_CASE("feedback names the grading machine's paths as a student knows them") {
-    const std::vector<PathName> names{{"/srv/wb", ""},
-                                      {"/srv/wb/build/grade", "build/grade"},
-                                      {"/srv/out/work/ann/02-first-server", "starter/02-first-server"},
-                                      {"/srv/out/work/ann/02-first-server/server", "your program"}};
+    const std::vector<PathName> names{
+        {"/srv/wb", ""},
+        {"/srv/wb/build/grade", "build/grade"},
+        {"/srv/out/work/ann/02-first-server", "starter/02-first-server"},
+        {"/srv/out/work/ann/02-first-server/server", "your program"}};
     const auto shown = [&](std::string_view text) { return relative_paths(text, names); };
     CHECK(shown("at /srv/wb/tests/02-first-server/server_test.cpp:41") ==
           "at tests/02-first-server/server_test.cpp:41");
-    CHECK(shown("your_program started as pid 7: /srv/out/work/ann/02-first-server/server --port 0") ==
-          "your_program started as pid 7: your program --port 0");
+    CHECK(
+        shown("your_program started as pid 7: /srv/out/work/ann/02-first-server/server --port 0") ==
+        "your_program started as pid 7: your program --port 0");
     CHECK(shown("/srv/out/work/ann/02-first-server/server.cpp:3:1: error: x") ==
           "starter/02-first-server/server.cpp:3:1: error: x");
     CHECK(shown("could not start '/srv/out/work/ann/02-first-server/server'.") ==
@@ -157,12 +180,14 @@ TEST_CASE("feedback names the grading machine's paths as a student knows them") 
 }
 
 TEST_CASE("commands: exit status, output and the time limit") {
-    const CommandResult ok = run_command({"sh", "-c", "echo out; echo err >&2; exit 3"}, std::chrono::seconds(10));
+    const CommandResult ok =
+        run_command({"sh", "-c", "echo out; echo err >&2; exit 3"}, std::chrono::seconds(10));
     CHECK(ok.started);
     CHECK(ok.code == 3);
     CHECK(ok.out == "out\n");
     CHECK(ok.err == "err\n");
-    const CommandResult missing = run_command({"no-such-command-anywhere"}, std::chrono::seconds(10));
+    const CommandResult missing =
+        run_command({"no-such-command-anywhere"}, std::chrono::seconds(10));
     CHECK_FALSE(missing.started);
     CHECK(missing.out.find("not found") != std::string::npos);
     const CommandResult slow = run_command({"sh", "-c", "exec sleep 30"}, std::chrono::seconds(1));
@@ -190,9 +215,11 @@ TEST_CASE("the progress bar and indentation") {
     CHECK(indent("a\n\nb\n", 2) == "  a\n\n  b\n");
 }
 
-// ---- failure paths: every write checked, no abort without a word ----------------------------------
+// ---- failure paths: every write checked, no abort without a word
+// ----------------------------------
 
-TEST_CASE("write_file: a write that fails throws, names the file, and leaves the old content whole") {
+TEST_CASE(
+    "write_file: a write that fails throws, names the file, and leaves the old content whole") {
     const fs::path file = temporary_file("kept.txt", "the old content\n");
     // In a child: a file-size limit of 1 KiB (SIGXFSZ ignored, so write() fails with EFBIG), as
     // a full disk would fail it.
@@ -239,22 +266,25 @@ TEST_CASE("read_file: a folder or a missing file reads as empty, without throwin
     CHECK(read_file(temporary_file("y", "abc")) == "abc");
 }
 
-TEST_CASE("workbook-cli: a state file it cannot write is one line naming it and exit 3, not an abort") {
+TEST_CASE(
+    "workbook-cli: a state file it cannot write is one line naming it and exit 3, not an abort") {
     const fs::path tree = temporary_file("z", "").parent_path() / "tree";
     fs::create_directories(tree / "build" / "workbook-state.json");  // a folder where the file goes
-    const CommandResult r = run_command({WORKBOOK_CLI, "--root", WORKBOOK_ROOT, "--tree", tree.string(), "--no-color",
-                                         "hint", "01"},
+    const CommandResult r = run_command({WORKBOOK_CLI, "--root", WORKBOOK_ROOT, "--tree",
+                                         tree.string(), "--no-color", "hint", "01"},
                                         std::chrono::seconds(60));
     CHECK(r.code == 3);
-    CHECK(r.err.find("could not write " + (tree / "build" / "workbook-state.json").string()) != std::string::npos);
+    CHECK(r.err.find("could not write " + (tree / "build" / "workbook-state.json").string()) !=
+          std::string::npos);
     CHECK(r.err.find("terminate") == std::string::npos);
     fs::remove_all(tree);
 }
 
 TEST_CASE("workbook-cli: --tree that is not a folder is refused before anything is built") {
     const fs::path missing = temporary_file("w", "").parent_path() / "no-such-tree";
-    const CommandResult r = run_command({WORKBOOK_CLI, "--root", WORKBOOK_ROOT, "--tree", missing.string(), "test", "01"},
-                                        std::chrono::seconds(60));
+    const CommandResult r = run_command(
+        {WORKBOOK_CLI, "--root", WORKBOOK_ROOT, "--tree", missing.string(), "test", "01"},
+        std::chrono::seconds(60));
     CHECK(r.code == 2);
     CHECK(r.err.find("not a folder") != std::string::npos);
     CHECK_FALSE(fs::exists(missing));
@@ -262,11 +292,12 @@ TEST_CASE("workbook-cli: --tree that is not a folder is refused before anything 
 
 TEST_CASE("the grading recipe carries a path with quotes, backslashes and spaces whole") {
     const std::string odd = R"(/home/o"brien\builds/my build/tests)";
-    const RecipeLines lines = parse_recipe("format\t1\ncompiler\t/usr/bin/g++\ntests_binary\t" + odd +
-                                           "\nflags\t-O0\nflags\t-DNAME=\"x y\"\nprogram_objects\t\n");
+    const RecipeLines lines =
+        parse_recipe("format\t1\ncompiler\t/usr/bin/g++\ntests_binary\t" + odd +
+                     "\nflags\t-O0\nflags\t-DNAME=\"x y\"\nprogram_objects\t\n");
     CHECK(lines.at("tests_binary") == std::vector<std::string>{odd});
     CHECK(lines.at("flags") == std::vector<std::string>{"-O0", "-DNAME=\"x y\""});
-    CHECK(lines.at("program_objects").empty());  // an empty CMake list
-    CHECK_THROWS(parse_recipe("compiler\t/usr/bin/g++\n"));        // no format line
+    CHECK(lines.at("program_objects").empty());                      // an empty CMake list
+    CHECK_THROWS(parse_recipe("compiler\t/usr/bin/g++\n"));          // no format line
     CHECK_THROWS(parse_recipe("format\t1\nno tab on this line\n"));  // not key<TAB>value
 }

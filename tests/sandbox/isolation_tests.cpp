@@ -159,7 +159,8 @@ TEST_CASE("--scratch-read-only: the scratch cannot be written, /tmp still can") 
     const fs::path inside = fs::canonical(w.scratch()) / ("refused-" + w.marker());
     Call call;
     call.options = {"--scratch-read-only"};
-    call.command = {fixture("escape"), "write:" + inside.string(), "write:/tmp/allowed-" + w.marker()};
+    call.command = {fixture("escape"), "write:" + inside.string(),
+                    "write:/tmp/allowed-" + w.marker()};
     const Result r = run(w, call);
     INFO(r.describe());
     CHECK(r.outcome() == "ok");
@@ -412,12 +413,13 @@ TEST_CASE(
     REQUIRE_ISOLATION();
     if (!cpu_weight_cgroup_usable()) {
         const json& identity = ::geteuid() == 0 ? doctor()["root"] : doctor()["user"];
-        SKIP_CASE("workbook-sandbox --doctor says no cpu cgroup is usable here (the runs share the "
-                  "CPU per process): "
-                  << (identity.is_object()
-                          ? identity.value(json::json_pointer("/cgroups/problems"), json::array())
-                          : json::array())
-                         .dump());
+        SKIP_CASE(
+            "workbook-sandbox --doctor says no cpu cgroup is usable here (the runs share the "
+            "CPU per process): "
+            << (identity.is_object()
+                    ? identity.value(json::json_pointer("/cgroups/problems"), json::array())
+                    : json::array())
+                   .dump());
     }
     Workspace w;
     REQUIRE(::mkfifo((w.scratch() / "started").c_str(), 0666) == 0);

@@ -70,10 +70,10 @@ TEST_CASE("an endless loop is stopped by the CPU limit: cpu") {
     const Result r = run_checked(w, {"--cpu", "1", "--wall", "10"}, {fixture("spin")});
     INFO(r.describe());
     CHECK(r.outcome() == "cpu");
-    // Not stopped long before its second: RLIMIT_CPU counts the process's ticks, the cgroup (cpu_ms)
-    // its scheduler time, and on a loaded virtual machine the ticks include time stolen by the host
-    // (879 ms was seen for a 1 s limit while the other core was busy); half a second is far from
-    // both and still catches a limit applied early.
+    // Not stopped long before its second: RLIMIT_CPU counts the process's ticks, the cgroup
+    // (cpu_ms) its scheduler time, and on a loaded virtual machine the ticks include time stolen by
+    // the host (879 ms was seen for a 1 s limit while the other core was busy); half a second is
+    // far from both and still catches a limit applied early.
     CHECK(r.number("cpu_ms") >= 500);
     CHECK(r.number("wall_ms") < 9000);
 }
@@ -112,16 +112,19 @@ TEST_CASE("a memory hog (1 GiB in a 256 MiB limit) is stopped: memory") {
     }
 }
 
-TEST_CASE("--no-address-space-limit: without isolation the memory limit is dropped, not made RLIMIT_AS") {
+TEST_CASE(
+    "--no-address-space-limit: without isolation the memory limit is dropped, not made RLIMIT_AS") {
     // What a ThreadSanitizer program needs where no cgroup limits memory: it reserves terabytes of
     // address space at start, and dies under RLIMIT_AS.
     Workspace w;
-    const Result r = run_checked(w, {"--isolation", "none", "--unsafe", "--memory", "64", "--no-address-space-limit"},
-                                 {fixture("memory_hog"), "128"});
+    const Result r = run_checked(
+        w, {"--isolation", "none", "--unsafe", "--memory", "64", "--no-address-space-limit"},
+        {fixture("memory_hog"), "128"});
     INFO(r.describe());
     const auto& enforced = r.report["limits_enforced"];
-    CHECK(std::none_of(enforced.begin(), enforced.end(),
-                       [](const auto& limit) { return limit.template get<std::string>().starts_with("memory"); }));
+    CHECK(std::none_of(enforced.begin(), enforced.end(), [](const auto& limit) {
+        return limit.template get<std::string>().starts_with("memory");
+    }));
     CHECK(r.outcome() == "ok");  // 128 MiB in a 64 MiB "limit" nobody enforces
 }
 

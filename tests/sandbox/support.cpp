@@ -297,7 +297,11 @@ std::vector<std::string>& skipped_cases() {
 }
 }  // namespace
 
-void note_skipped(const std::string& why) { skipped_cases().push_back(why); }
-const std::vector<std::string>& skipped() { return skipped_cases(); }
+void note_skipped(const std::string& why) {
+    skipped_cases().push_back(why);
+}
+const std::vector<std::string>& skipped() {
+    return skipped_cases();
+}
 
 }  // namespace sandbox_test

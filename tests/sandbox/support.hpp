@@ -110,21 +110,21 @@ const std::vector<std::string>& skipped();
 }  // namespace sandbox_test
 
 // Stops the test case, said as a skip (see note_skipped).
-#define SKIP_CASE(why)                                              \
-    do {                                                            \
-        std::ostringstream skip_why_;                               \
-        skip_why_ << why;                                           \
-        sandbox_test::note_skipped(skip_why_.str());                \
-        MESSAGE("skipped: " << skip_why_.str());                    \
-        return;                                                     \
+#define SKIP_CASE(why)                               \
+    do {                                             \
+        std::ostringstream skip_why_;                \
+        skip_why_ << why;                            \
+        sandbox_test::note_skipped(skip_why_.str()); \
+        MESSAGE("skipped: " << skip_why_.str());     \
+        return;                                      \
     } while (false)
 
 // Cases that need isolation say so and stop when --doctor says this machine has none (they do not
 // pass silently).
-#define REQUIRE_ISOLATION()                                                                    \
-    do {                                                                                       \
-        if (sandbox_test::isolation_available() == "none") {                                   \
-            SKIP_CASE("workbook-sandbox --doctor says no isolation is available here: "        \
-                      << sandbox_test::doctor().value("verdict", std::string("?")));           \
-        }                                                                                      \
+#define REQUIRE_ISOLATION()                                                             \
+    do {                                                                                \
+        if (sandbox_test::isolation_available() == "none") {                            \
+            SKIP_CASE("workbook-sandbox --doctor says no isolation is available here: " \
+                      << sandbox_test::doctor().value("verdict", std::string("?")));    \
+        }                                                                               \
     } while (false)

@@ -1,11 +1,11 @@
 #include "child.hpp"
 
 #include <fcntl.h>
-#include <linux/keyctl.h>
-#include <seccomp.h>
 #include <grp.h>
+#include <linux/keyctl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>

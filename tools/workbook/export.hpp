@@ -36,7 +36,8 @@ inline constexpr const char* edition_marker = ".workbook-edition";
 bool is_student_edition(const std::filesystem::path& root);
 
 // README.md without its teachers' sections: the lines from a line holding `teachers_begin` to the
-// line holding `teachers_end`, both included. Throws std::runtime_error if the markers do not pair up.
+// line holding `teachers_end`, both included. Throws std::runtime_error if the markers do not pair
+// up.
 inline constexpr const char* teachers_begin = "<!-- teachers' edition -->";
 inline constexpr const char* teachers_end = "<!-- end of teachers' edition -->";
 std::string student_readme(std::string_view readme);
@@ -52,17 +53,17 @@ std::size_t export_student_edition(const std::filesystem::path& root, const Mani
 
 // --- The leak check -----------------------------------------------------------------------------
 //
-// A text is compared line by line after normalising each line: comments are removed (`//` to the end
-// of the line, `/* … */`, outside string and character literals), runs of spaces and tabs become one
-// space, and the ends are trimmed. Lines left empty (blank or comment-only) and trivial lines (see
-// is_trivial_line) are dropped. A leak is `leak_window` consecutive remaining lines of a solution
-// that appear, consecutive and in order, in the text checked: reformatting, re-indenting, blank
-// lines or comments in between hide nothing.
+// A text is compared line by line after normalising each line: comments are removed (`//` to the
+// end of the line, `/* … */`, outside string and character literals), runs of spaces and tabs
+// become one space, and the ends are trimmed. Lines left empty (blank or comment-only) and trivial
+// lines (see is_trivial_line) are dropped. A leak is `leak_window` consecutive remaining lines of a
+// solution that appear, consecutive and in order, in the text checked: reformatting, re-indenting,
+// blank lines or comments in between hide nothing.
 inline constexpr std::size_t leak_window = 5;
 
 // Lines any C++ file may hold, which say nothing about a solution: lines without a letter or digit
-// (`{`, `});`), the preprocessor's #include, #pragma and conditionals (#define is not trivial), and a
-// few keyword-only statements (`return 0;`, `break;`, `} else {`, `public:`, …). Takes a
+// (`{`, `});`), the preprocessor's #include, #pragma and conditionals (#define is not trivial), and
+// a few keyword-only statements (`return 0;`, `break;`, `} else {`, `public:`, …). Takes a
 // normalised line.
 bool is_trivial_line(std::string_view line);
 
@@ -81,16 +82,17 @@ struct Leak {
 };
 
 // The windows of the secret texts, less those the public texts (the starters, published on purpose)
-// also contain. Each window is looked up by a hash of its lines' hashes, then compared line by line.
+// also contain. Each window is looked up by a hash of its lines' hashes, then compared line by
+// line.
 class SecretWindows {
-public:
+  public:
     void add_secret(const std::string& name, std::string_view text);
     void add_public(std::string_view text);
     // One Leak per run of consecutive leaking windows in `text`, which is named `where`.
     std::vector<Leak> find(const std::string& where, std::string_view text) const;
     std::size_t size() const { return windows_.size(); }
 
-private:
+  private:
     struct Secret {
         std::string name;
         std::vector<SignificantLine> lines;
@@ -104,7 +106,8 @@ private:
 // Every leak of `root`/solutions/ into the student edition at `edition`: into its files, and into
 // every object of its git repository (so every blob of every commit). Lines the starters share with
 // their solutions are no secret: the starters are published.
-std::vector<Leak> find_leaks(const std::filesystem::path& root, const std::filesystem::path& edition);
+std::vector<Leak> find_leaks(const std::filesystem::path& root,
+                             const std::filesystem::path& edition);
 std::string describe_leaks(const std::vector<Leak>& leaks);
 
 // The links of the edition's Markdown files to files it does not have ("README.md links to x.md").

@@ -32,13 +32,15 @@ std::string read_file(const fs::path& path) {
 
 void write_file(const fs::path& path, std::string_view text) {
     const auto fail = [&](const std::string& what, int error) {
-        throw FileError(fmt::format("could not {} {}: {}", what, path.string(), std::strerror(error)));
+        throw FileError(
+            fmt::format("could not {} {}: {}", what, path.string(), std::strerror(error)));
     };
     std::error_code made;
     if (path.has_parent_path()) fs::create_directories(path.parent_path(), made);
     if (made) fail("create the folder of", made.value());
     const fs::path part = path.string() + ".part";
-    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    const int fd =
+        ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) fail("create", errno);
     const auto give_up = [&](int error) {
         ::close(fd);

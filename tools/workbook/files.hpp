@@ -19,7 +19,8 @@ struct FileError : std::runtime_error {
 std::string read_file(const std::filesystem::path& path);
 
 // Writes `text` to a file beside `path`, then renames it over `path`: the file is either whole or
-// as it was. Creates the folders on the way. Throws FileError (a full disk: "No space left on device").
+// as it was. Creates the folders on the way. Throws FileError (a full disk: "No space left on
+// device").
 void write_file(const std::filesystem::path& path, std::string_view text);
 
 }  // namespace workbook

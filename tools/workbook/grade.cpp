@@ -40,9 +40,11 @@ std::string relative_paths(std::string_view text, std::vector<PathName> names) {
     // it ("-I/path" is left alone too), none just after it but a sentence's full stop.
     const auto in_name = [&](std::size_t at) {
         const auto c = static_cast<unsigned char>(text[at]);
-        if (c == '.' && (at + 1 == text.size() || std::isspace(static_cast<unsigned char>(text[at + 1]))))
+        if (c == '.' &&
+            (at + 1 == text.size() || std::isspace(static_cast<unsigned char>(text[at + 1]))))
             return false;
-        return std::isalnum(c) || std::string_view("._-+~@%").find(static_cast<char>(c)) != std::string_view::npos;
+        return std::isalnum(c) ||
+               std::string_view("._-+~@%").find(static_cast<char>(c)) != std::string_view::npos;
     };
     std::string out;
     for (std::size_t i = 0; i < text.size();) {
@@ -83,14 +85,16 @@ RecipeLines parse_recipe(std::string_view text) {
         if (line.empty()) continue;
         const std::size_t tab = line.find('\t');
         if (tab == std::string_view::npos || tab == 0)
-            throw std::runtime_error(fmt::format("grading recipe: a line without a key and a tab: \"{}\"", line));
+            throw std::runtime_error(
+                fmt::format("grading recipe: a line without a key and a tab: \"{}\"", line));
         // An empty value is an empty CMake list ($<JOIN> of nothing): no item.
         std::vector<std::string>& values = lines[std::string(line.substr(0, tab))];
         if (tab + 1 < line.size()) values.emplace_back(line.substr(tab + 1));
     }
     const auto format = lines.find("format");
     if (format == lines.end() || format->second != std::vector<std::string>{"1"})
-        throw std::runtime_error("grading recipe: not format 1 (rebuild the workbook: cmake --build)");
+        throw std::runtime_error(
+            "grading recipe: not format 1 (rebuild the workbook: cmake --build)");
     return lines;
 }
 
@@ -120,7 +124,8 @@ struct Hash {
 // classmate's folder or at anything else on the machine, whether the link is the file, its lesson
 // folder or a clone's starter/ (a link to /proc/self/cwd/... needs no path known beforehand).
 // Returns nullopt with `why` set when refused.
-std::optional<std::string> read_submitted(const fs::path& base, const fs::path& relative, std::string& why) {
+std::optional<std::string> read_submitted(const fs::path& base, const fs::path& relative,
+                                          std::string& why) {
     int dir = ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dir < 0) {
         why = fmt::format("the submission's folder cannot be opened: {}", std::strerror(errno));
@@ -131,24 +136,30 @@ std::optional<std::string> read_submitted(const fs::path& base, const fs::path& 
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
         walked /= parts[i];
         struct stat st {};
-        const bool is_link = ::fstatat(dir, parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
-        const int next = is_link ? -1 : ::openat(dir, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        const bool is_link =
+            ::fstatat(dir, parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+        const int next = is_link ? -1
+                                 : ::openat(dir, parts[i].c_str(),
+                                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         const int error = errno;
         ::close(dir);
         if (next < 0) {
-            why = is_link || error == ELOOP ? fmt::format("{}/ is a symbolic link (not accepted)", walked.string())
-                  : error == ENOENT         ? "missing"
-                                            : fmt::format("{}/: {}", walked.string(), std::strerror(error));
+            why = is_link || error == ELOOP
+                      ? fmt::format("{}/ is a symbolic link (not accepted)", walked.string())
+                  : error == ENOENT ? "missing"
+                                    : fmt::format("{}/: {}", walked.string(), std::strerror(error));
             return std::nullopt;
         }
         dir = next;
     }
-    const int fd = ::openat(dir, parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    const int fd =
+        ::openat(dir, parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     const int error = errno;
     ::close(dir);
     if (fd < 0) {
-        why = error == ENOENT ? "missing" : error == ELOOP ? "a symbolic link (not accepted)"
-                                                            : std::strerror(error);
+        why = error == ENOENT  ? "missing"
+              : error == ELOOP ? "a symbolic link (not accepted)"
+                               : std::strerror(error);
         return std::nullopt;
     }
     struct stat st {};
@@ -176,28 +187,39 @@ std::string xml_escape(std::string_view s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
             default:
                 // Control characters other than tab and newline are not allowed in XML 1.0.
-                if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
-                else out += c;
+                if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+                    out += ' ';
+                else
+                    out += c;
         }
     }
     return out;
 }
 
-// Adds `path` as it was given, normalised and with its links resolved (the sandbox shows the scratch at
-// its real path), each shown as `shown`.
+// Adds `path` as it was given, normalised and with its links resolved (the sandbox shows the
+// scratch at its real path), each shown as `shown`.
 void add_path_name(std::vector<PathName>& names, const fs::path& path, const std::string& shown) {
     std::error_code error;
     for (const fs::path& p : {path, path.lexically_normal(), fs::weakly_canonical(path, error)}) {
         std::string text = p.string();
         while (text.size() > 1 && text.back() == '/') text.pop_back();
         if (text.starts_with('/') && text.size() > 1 &&
-            std::none_of(names.begin(), names.end(), [&](const PathName& n) { return n.path == text; }))
+            std::none_of(names.begin(), names.end(),
+                         [&](const PathName& n) { return n.path == text; }))
             names.push_back({text, shown});
     }
 }
@@ -218,17 +240,26 @@ std::string escape_bytes(std::string_view raw, bool lines) {
     const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(raw[i]); };
     for (std::size_t i = 0; i < raw.size();) {
         const unsigned char lead = byte(i);
-        std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+        std::size_t length = lead < 0x80           ? 1
+                             : (lead >> 5) == 0x6  ? 2
+                             : (lead >> 4) == 0xE  ? 3
+                             : (lead >> 3) == 0x1E ? 4
+                                                   : 0;
         bool valid = length > 0 && i + length <= raw.size();
-        std::uint32_t cp = length == 1 ? lead : length == 2 ? lead & 0x1F : length == 3 ? lead & 0x0F : lead & 0x07;
+        std::uint32_t cp = length == 1   ? lead
+                           : length == 2 ? lead & 0x1F
+                           : length == 3 ? lead & 0x0F
+                                         : lead & 0x07;
         for (std::size_t k = 1; valid && k < length; ++k) {
             valid = (byte(i + k) & 0xC0) == 0x80;
             cp = (cp << 6) | (byte(i + k) & 0x3F);
         }
         // No overlong form, no surrogate, nothing past U+10FFFF.
         if (valid && length > 1)
-            valid = cp >= (length == 2 ? 0x80u : length == 3 ? 0x800u : 0x10000u) && (cp < 0xD800 || cp > 0xDFFF) &&
-                    cp <= 0x10FFFF;
+            valid = cp >= (length == 2   ? 0x80u
+                           : length == 3 ? 0x800u
+                                         : 0x10000u) &&
+                    (cp < 0xD800 || cp > 0xDFFF) && cp <= 0x10FFFF;
         const bool kept_control = lines && (cp == '\n' || cp == '\t');
         if (!valid || ((cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) && !kept_control)) {
             if (valid && length == 2) {  // a C1 control character: both bytes
@@ -252,7 +283,8 @@ std::string escape_bytes(std::string_view raw, bool lines) {
 void remove_planted(const fs::path& dir) {
     std::error_code error;
     std::vector<fs::path> planted;
-    for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, error);
+    for (auto it = fs::recursive_directory_iterator(
+             dir, fs::directory_options::skip_permission_denied, error);
          !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
         const fs::file_status st = it->symlink_status(error);
         if (!error && st.type() != fs::file_type::regular && st.type() != fs::file_type::directory)
@@ -266,13 +298,17 @@ void remove_planted(const fs::path& dir) {
 void remove_built(const fs::path& dir, const Lesson& lesson) {
     std::error_code error;
     std::vector<fs::path> built;
-    for (auto it = fs::directory_iterator(dir, error); !error && it != fs::directory_iterator(); it.increment(error))
-        if (it->path().extension() == ".o" || it->path().filename() == lesson.program) built.push_back(it->path());
+    for (auto it = fs::directory_iterator(dir, error); !error && it != fs::directory_iterator();
+         it.increment(error))
+        if (it->path().extension() == ".o" || it->path().filename() == lesson.program)
+            built.push_back(it->path());
     for (const fs::path& p : built) fs::remove(p, error);
 }
 
 // A submission's folder name as the gradebook, the output folders and the terminal show it.
-std::string shown_name(std::string_view raw) { return escape_bytes(raw, false); }
+std::string shown_name(std::string_view raw) {
+    return escape_bytes(raw, false);
+}
 
 // A Markdown code block that `text` cannot close: its fence is longer than any run of backticks
 // in it (a student's message with ``` in it would otherwise end the block and write its own
@@ -304,13 +340,15 @@ struct Recipe {
     std::vector<std::string> program_objects, program_flags;
     std::string tests_binary;  // server, client and driver lessons: the tests, built once
     std::string harness_include, lesson_include;  // for the teacher's extra tests
-    std::string reference_program;                 // server and client lessons
-    std::vector<std::string> preload_libraries;    // what the tests may preload into a program
+    std::string reference_program;                // server and client lessons
+    std::vector<std::string> preload_libraries;   // what the tests may preload into a program
 };
 
 Recipe load_recipe(const fs::path& file) {
     const std::string text = read_file(file);
-    if (text.empty()) throw std::runtime_error(fmt::format("no grading recipe at {}: build the workbook", file.string()));
+    if (text.empty())
+        throw std::runtime_error(
+            fmt::format("no grading recipe at {}: build the workbook", file.string()));
     const RecipeLines lines = parse_recipe(text);
     const auto list = [&](const char* key) {
         const auto found = lines.find(key);
@@ -319,8 +357,8 @@ Recipe load_recipe(const fs::path& file) {
     const auto one = [&](const char* key) {
         const std::vector<std::string> values = list(key);
         if (values.size() != 1)
-            throw std::runtime_error(fmt::format("{}: \"{}\" should appear once, not {} times", file.string(), key,
-                                                 values.size()));
+            throw std::runtime_error(fmt::format("{}: \"{}\" should appear once, not {} times",
+                                                 file.string(), key, values.size()));
         return values.front();
     };
     Recipe r;
@@ -345,18 +383,19 @@ struct CaseSpec {
     std::string name;
     int points = 0;
     bool hidden = false;  // a teacher's test tagged [hidden]: the student sees only that it failed
-    std::string binary;   // the teacher's extra tests of a server or client lesson; else the lesson's
+    std::string
+        binary;  // the teacher's extra tests of a server or client lesson; else the lesson's
 };
 
 struct LessonPlan {
     const Lesson* lesson = nullptr;
     Recipe recipe;
-    std::vector<CaseSpec> cases;  // from a run of the reference solution: trusted
+    std::vector<CaseSpec> cases;             // from a run of the reference solution: trusted
     std::vector<std::string> extra_objects;  // the teacher's extra tests, compiled once
     fs::path extra_dir;                      // where they were built, with the reference's results
     // The extra tests' program, the only file of them a sandbox shows: executable and not readable
-    // (a program the kernel cannot let read itself is not dumpable either, so the student's program,
-    // its child, cannot read it through /proc/PPID/exe, mem, environ or fd).
+    // (a program the kernel cannot let read itself is not dumpable either, so the student's
+    // program, its child, cannot read it through /proc/PPID/exe, mem, environ or fd).
     fs::path extra_binary;
 };
 
@@ -389,30 +428,44 @@ struct Confined {
 };
 
 class Sandbox {
-public:
+  public:
     Sandbox(fs::path binary, bool unsafe) : binary_(std::move(binary)), unsafe_(unsafe) {}
 
-    Confined run(const fs::path& scratch, const fs::path& run_dir, const std::vector<fs::path>& read_only,
-                 const Limits& limits, const std::vector<std::string>& env,
-                 const std::vector<std::string>& argv, bool with_records, const std::string& input = {}) const {
+    Confined run(const fs::path& scratch, const fs::path& run_dir,
+                 const std::vector<fs::path>& read_only, const Limits& limits,
+                 const std::vector<std::string>& env, const std::vector<std::string>& argv,
+                 bool with_records, const std::string& input = {}) const {
         fs::remove_all(run_dir);
         fs::create_directories(run_dir);
         // What the program reads on its standard input: how a test case is named to the test
         // program, since its command line is readable by every process of the run.
         if (!input.empty()) write_file(run_dir / "stdin", input);
         std::vector<std::string> cmd{binary_.string(),
-                                     "--scratch", scratch.string(),
-                                     "--wall", fmt::format("{}", limits.wall),
-                                     "--cpu", fmt::format("{}", limits.cpu),
-                                     "--memory", std::to_string(limits.memory_mib),
-                                     "--pids", std::to_string(limits.pids),
-                                     "--files", std::to_string(limits.files),
-                                     "--fsize", std::to_string(limits.fsize_mib),
-                                     "--output", std::to_string(limits.output), "--output-kill",
-                                     "--stdout", (run_dir / "stdout").string(),
-                                     "--stderr", (run_dir / "stderr").string(),
-                                     "--report", (run_dir / "report.json").string()};
-        if (with_records) cmd.insert(cmd.end(), {"--records", (run_dir / "records.jsonl").string()});
+                                     "--scratch",
+                                     scratch.string(),
+                                     "--wall",
+                                     fmt::format("{}", limits.wall),
+                                     "--cpu",
+                                     fmt::format("{}", limits.cpu),
+                                     "--memory",
+                                     std::to_string(limits.memory_mib),
+                                     "--pids",
+                                     std::to_string(limits.pids),
+                                     "--files",
+                                     std::to_string(limits.files),
+                                     "--fsize",
+                                     std::to_string(limits.fsize_mib),
+                                     "--output",
+                                     std::to_string(limits.output),
+                                     "--output-kill",
+                                     "--stdout",
+                                     (run_dir / "stdout").string(),
+                                     "--stderr",
+                                     (run_dir / "stderr").string(),
+                                     "--report",
+                                     (run_dir / "report.json").string()};
+        if (with_records)
+            cmd.insert(cmd.end(), {"--records", (run_dir / "records.jsonl").string()});
         if (!input.empty()) cmd.insert(cmd.end(), {"--stdin", (run_dir / "stdin").string()});
         if (!limits.scratch_writable) cmd.push_back("--scratch-read-only");
         if (!limits.address_space_limit) cmd.push_back("--no-address-space-limit");
@@ -443,7 +496,7 @@ public:
         return c;
     }
 
-private:
+  private:
     fs::path binary_;
     bool unsafe_;
 };
@@ -459,7 +512,9 @@ struct TestGrade {
     bool hidden = false;
 
     // What the student may see of the message.
-    std::string shown() const { return hidden ? "This test is hidden: only its result is shown.\n" : message; }
+    std::string shown() const {
+        return hidden ? "This test is hidden: only its result is shown.\n" : message;
+    }
 };
 
 struct LessonGrade {
@@ -494,13 +549,22 @@ json to_json(const StudentGrade& s) {
     for (const LessonGrade& l : s.lessons) {
         json tests = json::array();
         for (const TestGrade& t : l.tests)
-            tests.push_back({{"name", t.name}, {"points", t.points}, {"max", t.max}, {"status", t.status},
-                             {"message", t.message}, {"hidden", t.hidden}});
-        lessons.push_back({{"slug", l.slug}, {"points", l.points}, {"max", l.max}, {"status", l.status},
-                           {"message", l.message}, {"tests", tests}});
+            tests.push_back({{"name", t.name},
+                             {"points", t.points},
+                             {"max", t.max},
+                             {"status", t.status},
+                             {"message", t.message},
+                             {"hidden", t.hidden}});
+        lessons.push_back({{"slug", l.slug},
+                           {"points", l.points},
+                           {"max", l.max},
+                           {"status", l.status},
+                           {"message", l.message},
+                           {"tests", tests}});
     }
-    return {{"student", s.name}, {"hash", s.hash}, {"isolation", s.isolation}, {"total", s.total()},
-            {"max", s.max()}, {"seconds", s.seconds}, {"lessons", lessons}};
+    return {{"student", s.name},  {"hash", s.hash}, {"isolation", s.isolation},
+            {"total", s.total()}, {"max", s.max()}, {"seconds", s.seconds},
+            {"lessons", lessons}};
 }
 
 StudentGrade from_json(const json& j) {
@@ -510,10 +574,11 @@ StudentGrade from_json(const json& j) {
     s.isolation = j.at("isolation");
     s.seconds = j.value("seconds", 0.0);
     for (const json& l : j.at("lessons")) {
-        LessonGrade lg{l.at("slug"), l.at("points"), l.at("max"), l.at("status"), l.at("message"), {}};
+        LessonGrade lg{l.at("slug"),   l.at("points"),  l.at("max"),
+                       l.at("status"), l.at("message"), {}};
         for (const json& t : l.at("tests"))
-            lg.tests.push_back({t.at("name"), t.at("points"), t.at("max"), t.at("status"), t.at("message"),
-                                t.value("hidden", false)});
+            lg.tests.push_back({t.at("name"), t.at("points"), t.at("max"), t.at("status"),
+                                t.at("message"), t.value("hidden", false)});
         s.lessons.push_back(std::move(lg));
     }
     return s;
@@ -535,12 +600,18 @@ std::string status_of(const Confined& c) {
 // ---- the grader --------------------------------------------------------------------------------
 
 class Grader {
-public:
-    Grader(fs::path root, fs::path out, Sandbox sandbox, std::vector<LessonPlan> plans, std::string version,
-           int case_timeout, double lesson_budget, std::vector<PathName> machine_paths)
-        : root_(std::move(root)), out_(std::move(out)),
-          sandbox_(std::move(sandbox)), plans_(std::move(plans)), version_(std::move(version)),
-          case_timeout_(case_timeout), lesson_budget_(lesson_budget), machine_paths_(std::move(machine_paths)) {}
+  public:
+    Grader(fs::path root, fs::path out, Sandbox sandbox, std::vector<LessonPlan> plans,
+           std::string version, int case_timeout, double lesson_budget,
+           std::vector<PathName> machine_paths)
+        : root_(std::move(root)),
+          out_(std::move(out)),
+          sandbox_(std::move(sandbox)),
+          plans_(std::move(plans)),
+          version_(std::move(version)),
+          case_timeout_(case_timeout),
+          lesson_budget_(lesson_budget),
+          machine_paths_(std::move(machine_paths)) {}
 
     // The paths of this machine that a student's grade may name, and the names the student sees
     // instead: the student's files as in their own checkout, their program as "your program".
@@ -553,7 +624,8 @@ public:
             add_path_name(names, scratch, "starter/" + lesson.slug);
             add_path_name(names, scratch / lesson.program, "your program");
             add_path_name(names, runs_of(student, lesson), "starter/" + lesson.slug);
-            if (!plan.extra_dir.empty()) add_path_name(names, plan.extra_dir, "extra-tests/" + lesson.slug);
+            if (!plan.extra_dir.empty())
+                add_path_name(names, plan.extra_dir, "extra-tests/" + lesson.slug);
         }
         return names;
     }
@@ -572,9 +644,11 @@ public:
         for (const LessonPlan& plan : plans_) {
             for (const std::string& file : plan.lesson->files) {
                 std::string why;
-                auto content = read_submitted(folder, (tree == folder ? fs::path() : tree.lexically_relative(folder)) /
-                                                              plan.lesson->slug / file,
-                                              why);
+                auto content =
+                    read_submitted(folder,
+                                   (tree == folder ? fs::path() : tree.lexically_relative(folder)) /
+                                       plan.lesson->slug / file,
+                                   why);
                 hash.add(plan.lesson->slug + "/" + file);
                 hash.add(content ? *content : "\x01" + why);
                 if (!content) refused[plan.lesson->slug] += fmt::format("{}: {}\n", file, why);
@@ -612,39 +686,49 @@ public:
                 lesson.status = "internal-error";
                 lesson.message = fmt::format("the grader failed on this lesson: {}", e.what());
             }
-            // Also after a lesson the grader failed on: what the code planted goes all the same, and
-            // what was built (the objects, the program: megabytes a student) is not kept.
+            // Also after a lesson the grader failed on: what the code planted goes all the same,
+            // and what was built (the objects, the program: megabytes a student) is not kept.
             remove_planted(scratch_of(name, *plan.lesson));
             remove_planted(runs_of(name, *plan.lesson));
             remove_built(scratch_of(name, *plan.lesson), *plan.lesson);
             if (lesson.status != "graded") lesson.points = 0;
             s.lessons.push_back(std::move(lesson));
         }
-        s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        s.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         // A grade the grader failed on is not the student's: it is graded again next time.
-        const bool whole = std::none_of(s.lessons.begin(), s.lessons.end(),
-                                        [](const LessonGrade& l) { return l.status == "internal-error"; });
-        if (whole) write_file(cache, json_text(to_json(s)));
-        else fs::remove(cache);
+        const bool whole =
+            std::none_of(s.lessons.begin(), s.lessons.end(),
+                         [](const LessonGrade& l) { return l.status == "internal-error"; });
+        if (whole)
+            write_file(cache, json_text(to_json(s)));
+        else
+            fs::remove(cache);
         return s;
     }
 
-    // The grade of a student the grader failed on as a whole: every lesson internal-error, each with
-    // its maximum, so that the gradebook's row has every column.
+    // The grade of a student the grader failed on as a whole: every lesson internal-error, each
+    // with its maximum, so that the gradebook's row has every column.
     StudentGrade failed(const std::string& name, const std::string& why) const {
         StudentGrade s;
         s.name = name;
         s.isolation = "error";
         for (const LessonPlan& plan : plans_) {
-            LessonGrade l{plan.lesson->slug, 0, 0, "internal-error", fmt::format("the grader failed: {}", why), {}};
+            LessonGrade l{plan.lesson->slug,
+                          0,
+                          0,
+                          "internal-error",
+                          fmt::format("the grader failed: {}", why),
+                          {}};
             for (const CaseSpec& c : plan.cases) l.max += c.points;
             s.lessons.push_back(std::move(l));
         }
         return s;
     }
 
-private:
-    void grade_lesson(const LessonPlan& plan, const std::map<std::string, std::optional<std::string>>& files,
+  private:
+    void grade_lesson(const LessonPlan& plan,
+                      const std::map<std::string, std::optional<std::string>>& files,
                       const std::string& student, LessonGrade& grade, std::string& isolation) {
         const Lesson& lesson = *plan.lesson;
         const fs::path scratch = scratch_of(student, lesson);
@@ -653,7 +737,8 @@ private:
         fs::create_directories(scratch);
         // The workbook's own files of the lesson (headers), then the student's.
         for (const auto& entry : fs::directory_iterator(root_ / "starter" / lesson.slug))
-            if (entry.is_regular_file()) fs::copy_file(entry.path(), scratch / entry.path().filename());
+            if (entry.is_regular_file())
+                fs::copy_file(entry.path(), scratch / entry.path().filename());
         for (const auto& [file, content] : files) write_file(scratch / file, *content);
 
         // Compile: every .cpp of the lesson, then link.
@@ -661,14 +746,20 @@ private:
         // Only the files the compile, the link and the tests need: never the whole build, which
         // also holds the reference solutions' programs (a submission could run them instead).
         std::vector<fs::path> read_only{root_ / "support"};
-        for (const auto* list :
-             {&r.test_objects, &r.main_objects, &r.test_libraries, &r.program_libraries, &r.program_objects,
-              &r.preload_libraries})
+        for (const auto* list : {&r.test_objects, &r.main_objects, &r.test_libraries,
+                                 &r.program_libraries, &r.program_objects, &r.preload_libraries})
             for (const std::string& file : *list)
-                if (file.starts_with('/') && !file.starts_with("/usr/")) read_only.emplace_back(file);
+                if (file.starts_with('/') && !file.starts_with("/usr/"))
+                    read_only.emplace_back(file);
         if (!r.tests_binary.empty()) read_only.emplace_back(r.tests_binary);
-        // The teacher's extra tests are not among them: a compile must not #include or .incbin them.
-        Limits compile{.wall = 120, .cpu = 120, .memory_mib = 2048, .pids = 64, .files = 512, .fsize_mib = 64,
+        // The teacher's extra tests are not among them: a compile must not #include or .incbin
+        // them.
+        Limits compile{.wall = 120,
+                       .cpu = 120,
+                       .memory_mib = 2048,
+                       .pids = 64,
+                       .files = 512,
+                       .fsize_mib = 64,
                        .output = 64 * 1024};
         std::vector<std::string> objects;
         for (const auto& entry : fs::directory_iterator(scratch)) {
@@ -681,8 +772,9 @@ private:
             const std::string object = (scratch / entry.path().stem()).string() + ".o";
             argv.insert(argv.end(), {"-c", entry.path().string(), "-o", object});
             need_space(compile);
-            const Confined c = sandbox_.run(scratch, runs / ("compile-" + entry.path().stem().string()),
-                                            read_only, compile, {}, argv, false);
+            const Confined c =
+                sandbox_.run(scratch, runs / ("compile-" + entry.path().stem().string()), read_only,
+                             compile, {}, argv, false);
             isolation = c.isolation;
             if (!c.ok()) return compile_error(grade, c, compile);
             objects.push_back(object);
@@ -697,26 +789,29 @@ private:
         link.insert(link.end(), r.program_libraries.begin(), r.program_libraries.end());
         link.insert(link.end(), {"-o", linked.string()});
         need_space(compile);
-        const Confined c = sandbox_.run(scratch, runs / "link", read_only, compile, {}, link, false);
+        const Confined c =
+            sandbox_.run(scratch, runs / "link", read_only, compile, {}, link, false);
         if (!c.ok()) return compile_error(grade, c, compile);
 
-        // Test: each test case on its own, in its own sandbox, with its own limits. The program just
-        // linked is mounted read-only over itself for the runs: one test case could otherwise replace
-        // it (unlink, rename a file over it) with one that fakes the facts every later case checks.
-        // A file mounted over cannot be written, chmod-ed, unlinked, renamed over or hard-linked
-        // (EROFS, EBUSY, EXDEV), even from a namespace of the program's own, where the mount is
-        // locked (tests/grading/hostile/replace-test-binary tries). With --unsafe nothing is mounted.
+        // Test: each test case on its own, in its own sandbox, with its own limits. The program
+        // just linked is mounted read-only over itself for the runs: one test case could otherwise
+        // replace it (unlink, rename a file over it) with one that fakes the facts every later case
+        // checks. A file mounted over cannot be written, chmod-ed, unlinked, renamed over or
+        // hard-linked (EROFS, EBUSY, EXDEV), even from a namespace of the program's own, where the
+        // mount is locked (tests/grading/hostile/replace-test-binary tries). With --unsafe nothing
+        // is mounted.
         grade.status = "graded";
         std::vector<fs::path> run_read_only = read_only;
         run_read_only.push_back(linked);
         if (!plan.extra_binary.empty()) run_read_only.push_back(plan.extra_binary);
         const std::string tests = r.tests_binary;
-        const std::vector<std::string> env{"WORKBOOK_RECORDS_FD=3", "WORKBOOK_PROGRAM=" + linked.string()};
+        const std::vector<std::string> env{"WORKBOOK_RECORDS_FD=3",
+                                           "WORKBOOK_PROGRAM=" + linked.string()};
         Limits limits;
         limits.wall = std::min(lesson.timeout, case_timeout_);
         limits.cpu = limits.wall;
-        limits.address_space_limit = std::find(lesson.sanitizers.begin(), lesson.sanitizers.end(), "tsan") ==
-                                     lesson.sanitizers.end();
+        limits.address_space_limit = std::find(lesson.sanitizers.begin(), lesson.sanitizers.end(),
+                                               "tsan") == lesson.sanitizers.end();
         limits.scratch_writable = false;
         // Every test case of the lesson, until their time in all passes the lesson's budget: a
         // submission that sleeps in every function then costs the budget, not every case's limit.
@@ -727,8 +822,10 @@ private:
             ++n;
             if (spent >= lesson_budget_) {
                 t.status = "not-run";
-                t.message = fmt::format("not run: time budget spent (the test cases before it took {:.0f} s in all; "
-                                        "a lesson's budget is {:.0f} s)\n", spent, lesson_budget_);
+                t.message = fmt::format(
+                    "not run: time budget spent (the test cases before it took {:.0f} s in all; "
+                    "a lesson's budget is {:.0f} s)\n",
+                    spent, lesson_budget_);
                 grade.tests.push_back(std::move(t));
                 continue;
             }
@@ -736,16 +833,20 @@ private:
             // The test case's name on the program's stdin (Catch2's -f): not on its command line,
             // which the student's program could read in /proc/PPID/cmdline.
             const auto started = std::chrono::steady_clock::now();
-            const Confined run = sandbox_.run(scratch, runs / fmt::format("case-{}", n), run_read_only, limits,
-                                              env, {binary, "-f", "/dev/stdin", "-r", "workbook"}, true,
-                                              "\"" + test_spec(spec.name) + "\"\n");
-            spent += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            // The grader's own failure: the lesson is internal-error, not cached, and grade exits 3.
+            const Confined run =
+                sandbox_.run(scratch, runs / fmt::format("case-{}", n), run_read_only, limits, env,
+                             {binary, "-f", "/dev/stdin", "-r", "workbook"}, true,
+                             "\"" + test_spec(spec.name) + "\"\n");
+            spent +=
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            // The grader's own failure: the lesson is internal-error, not cached, and grade
+            // exits 3.
             if (run.outcome == "internal") throw std::runtime_error(run.message);
             std::string unfinished;
             const auto records = parse_records(run.records, &unfinished);
-            const auto found = std::find_if(records.begin(), records.end(),
-                                            [&](const CaseResult& c) { return c.name == spec.name; });
+            const auto found =
+                std::find_if(records.begin(), records.end(),
+                             [&](const CaseResult& c) { return c.name == spec.name; });
             if (found != records.end() && found->passed && records.size() == 1) {
                 t.status = "passed";
                 t.points = spec.points;
@@ -754,9 +855,11 @@ private:
                 t.message = Ui{}.case_details(*found);
             } else {
                 t.status = status_of(run);
-                t.message = run.message.empty() ? fmt::format("the test program ended: {}", run.outcome)
-                                                : run.message;
-                const std::string tail = run.err.size() > 2000 ? run.err.substr(run.err.size() - 2000) : run.err;
+                t.message = run.message.empty()
+                                ? fmt::format("the test program ended: {}", run.outcome)
+                                : run.message;
+                const std::string tail =
+                    run.err.size() > 2000 ? run.err.substr(run.err.size() - 2000) : run.err;
                 if (!tail.empty()) t.message += "\nIts last output on stderr:\n" + indent(tail, 2);
             }
             grade.points += t.points;
@@ -766,11 +869,13 @@ private:
 
     // The paths stay whole here; the feedback names them as the student knows them (paths_for).
     void compile_error(LessonGrade& grade, const Confined& c, const Limits& compile) const {
-        // The grader's own failures (a sandbox that failed, a compile stopped by a full disk) are no
-        // fault of the student's: internal-error, not cached, and grade exits 3.
+        // The grader's own failures (a sandbox that failed, a compile stopped by a full disk) are
+        // no fault of the student's: internal-error, not cached, and grade exits 3.
         if (c.outcome == "internal") throw std::runtime_error(c.message);
-        if (const std::uint64_t free = free_mib(out_); free < static_cast<std::uint64_t>(compile.fsize_mib))
-            throw std::runtime_error(fmt::format("the disk of {} is full ({} MiB free)", out_.string(), free));
+        if (const std::uint64_t free = free_mib(out_);
+            free < static_cast<std::uint64_t>(compile.fsize_mib))
+            throw std::runtime_error(
+                fmt::format("the disk of {} is full ({} MiB free)", out_.string(), free));
         grade.status = "compile-error";
         std::string log = trim_build_log(c.out + c.err, {}, 30);
         if (c.outcome != "exit" && c.outcome != "ok") log += c.message + "\n";
@@ -780,13 +885,16 @@ private:
     // A compile or link may write up to compile.fsize_mib MiB: with less than twice that free,
     // the grader stops grading instead of blaming the student for a compile it could not finish.
     void need_space(const Limits& compile) const {
-        const std::uint64_t free = free_mib(out_), need = 2 * static_cast<std::uint64_t>(compile.fsize_mib);
+        const std::uint64_t free = free_mib(out_),
+                            need = 2 * static_cast<std::uint64_t>(compile.fsize_mib);
         if (free < need)
-            throw std::runtime_error(fmt::format("only {} MiB free on the disk of {}; grading needs {} MiB", free,
-                                            out_.string(), need));
+            throw std::runtime_error(
+                fmt::format("only {} MiB free on the disk of {}; grading needs {} MiB", free,
+                            out_.string(), need));
     }
 
-    // Where a student's lesson is compiled and run (the sandbox's scratch), and the sandbox's files.
+    // Where a student's lesson is compiled and run (the sandbox's scratch), and the sandbox's
+    // files.
     fs::path scratch_of(const std::string& student, const Lesson& lesson) const {
         return out_ / "work" / student / lesson.slug;
     }
@@ -809,23 +917,29 @@ private:
 StudentGrade for_student(StudentGrade s, const std::vector<PathName>& names) {
     for (LessonGrade& l : s.lessons) {
         l.message = escape_bytes(relative_paths(l.message, names), true);
-        for (TestGrade& t : l.tests) t.message = escape_bytes(relative_paths(t.message, names), true);
+        for (TestGrade& t : l.tests)
+            t.message = escape_bytes(relative_paths(t.message, names), true);
     }
     return s;
 }
 
 std::string feedback_markdown(const StudentGrade& s) {
-    std::string md = fmt::format("# Feedback for {}\n\nTotal: **{} / {}** points.", s.name, s.total(), s.max());
+    std::string md =
+        fmt::format("# Feedback for {}\n\nTotal: **{} / {}** points.", s.name, s.total(), s.max());
     if (s.isolation.starts_with("none")) md += " Graded **without isolation** (unconfined).";
     md += "\n\n| Lesson | Points | Status |\n| --- | --- | --- |\n";
-    for (const LessonGrade& l : s.lessons) md += fmt::format("| {} | {} / {} | {} |\n", l.slug, l.points, l.max, l.status);
+    for (const LessonGrade& l : s.lessons)
+        md += fmt::format("| {} | {} / {} | {} |\n", l.slug, l.points, l.max, l.status);
     for (const LessonGrade& l : s.lessons) {
         md += fmt::format("\n## {} — {} / {}\n\n", l.slug, l.points, l.max);
         if (l.status == "missing") md += "Not submitted:\n\n" + code_block(l.message);
-        if (l.status == "compile-error") md += "Does not compile; the compiler says:\n\n" + code_block(l.message);
-        if (l.status == "internal-error") md += "The grader failed here (not your fault):\n\n" + code_block(l.message);
+        if (l.status == "compile-error")
+            md += "Does not compile; the compiler says:\n\n" + code_block(l.message);
+        if (l.status == "internal-error")
+            md += "The grader failed here (not your fault):\n\n" + code_block(l.message);
         for (const TestGrade& t : l.tests) {
-            md += fmt::format("- {} {} ({} / {}){}{}\n", t.status == "passed" ? "✓" : "✗", t.name, t.points, t.max,
+            md += fmt::format("- {} {} ({} / {}){}{}\n", t.status == "passed" ? "✓" : "✗", t.name,
+                              t.points, t.max,
                               t.status == "passed" || t.status == "failed" ? "" : " — " + t.status,
                               t.hidden ? " (hidden test)" : "");
         }
@@ -843,39 +957,55 @@ json gradescope_results(const StudentGrade& s, double seconds) {
     for (const LessonGrade& l : s.lessons) {
         ++lesson_number;
         if (l.tests.empty()) {
-            tests.push_back({{"name", fmt::format("{}: {}", l.slug, l.status)}, {"number", std::to_string(lesson_number)},
-                             {"score", 0}, {"max_score", l.max}, {"status", "failed"}, {"output", l.message},
-                             {"tags", {l.slug}}, {"visibility", "visible"}});
+            tests.push_back({{"name", fmt::format("{}: {}", l.slug, l.status)},
+                             {"number", std::to_string(lesson_number)},
+                             {"score", 0},
+                             {"max_score", l.max},
+                             {"status", "failed"},
+                             {"output", l.message},
+                             {"tags", {l.slug}},
+                             {"visibility", "visible"}});
             continue;
         }
         int case_number = 0;
         for (const TestGrade& t : l.tests)
             tests.push_back({{"name", fmt::format("{}: {}", l.slug, t.name)},
                              {"number", fmt::format("{}.{}", lesson_number, ++case_number)},
-                             {"score", t.points}, {"max_score", t.max},
+                             {"score", t.points},
+                             {"max_score", t.max},
                              {"status", t.status == "passed" ? "passed" : "failed"},
                              {"output", t.status == "passed" ? "" : t.status + "\n" + t.shown()},
-                             {"tags", {l.slug}}, {"visibility", "visible"}});
+                             {"tags", {l.slug}},
+                             {"visibility", "visible"}});
     }
-    return {{"score", s.total()}, {"execution_time", static_cast<int>(seconds)},
-            {"output", fmt::format("{} / {} points", s.total(), s.max())}, {"visibility", "visible"},
-            {"stdout_visibility", "hidden"}, {"tests", tests}};
+    return {{"score", s.total()},
+            {"execution_time", static_cast<int>(seconds)},
+            {"output", fmt::format("{} / {} points", s.total(), s.max())},
+            {"visibility", "visible"},
+            {"stdout_visibility", "hidden"},
+            {"tests", tests}};
 }
 
 std::string junit_xml(const StudentGrade& s) {
     std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     xml += fmt::format("<testsuites name=\"{}\">\n", xml_escape(s.name));
     for (const LessonGrade& l : s.lessons) {
-        const auto failed = std::count_if(l.tests.begin(), l.tests.end(), [](const TestGrade& t) { return t.status != "passed"; });
-        xml += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n", xml_escape(l.slug),
-                           std::max<std::size_t>(l.tests.size(), 1), failed, l.tests.empty() ? 1 : 0);
+        const auto failed = std::count_if(l.tests.begin(), l.tests.end(),
+                                          [](const TestGrade& t) { return t.status != "passed"; });
+        xml += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
+                           xml_escape(l.slug), std::max<std::size_t>(l.tests.size(), 1), failed,
+                           l.tests.empty() ? 1 : 0);
         if (l.tests.empty())
-            xml += fmt::format("    <testcase classname=\"{0}\" name=\"{0}\"><error message=\"{1}\">{2}</error></testcase>\n",
-                               xml_escape(l.slug), xml_escape(l.status), xml_escape(l.message));
+            xml += fmt::format(
+                "    <testcase classname=\"{0}\" name=\"{0}\"><error "
+                "message=\"{1}\">{2}</error></testcase>\n",
+                xml_escape(l.slug), xml_escape(l.status), xml_escape(l.message));
         for (const TestGrade& t : l.tests) {
-            xml += fmt::format("    <testcase classname=\"{}\" name=\"{}\">", xml_escape(l.slug), xml_escape(t.name));
+            xml += fmt::format("    <testcase classname=\"{}\" name=\"{}\">", xml_escape(l.slug),
+                               xml_escape(t.name));
             if (t.status != "passed")
-                xml += fmt::format("<failure message=\"{}\">{}</failure>", xml_escape(t.status), xml_escape(t.shown()));
+                xml += fmt::format("<failure message=\"{}\">{}</failure>", xml_escape(t.status),
+                                   xml_escape(t.shown()));
             xml += "</testcase>\n";
         }
         xml += "  </testsuite>\n";
@@ -886,7 +1016,8 @@ std::string junit_xml(const StudentGrade& s) {
 std::string summary_line(const StudentGrade& s) {
     std::vector<std::string> notes;
     for (const LessonGrade& l : s.lessons)
-        if (l.status != "graded") notes.push_back(fmt::format("{} {}", l.slug.substr(0, l.slug.find('-')), l.status));
+        if (l.status != "graded")
+            notes.push_back(fmt::format("{} {}", l.slug.substr(0, l.slug.find('-')), l.status));
     return notes.empty() ? "graded" : fmt::format("{}", fmt::join(notes, "; "));
 }
 
@@ -925,7 +1056,8 @@ std::string extra_version(const fs::path& extra) {
 
 // A submission is a copy of starter/ or a whole clone of the workbook.
 fs::path submitted_tree(const fs::path& dir) {
-    if (fs::is_directory(dir / "starter") && fs::exists(dir / "lessons" / "manifest.json")) return dir / "starter";
+    if (fs::is_directory(dir / "starter") && fs::exists(dir / "lessons" / "manifest.json"))
+        return dir / "starter";
     return dir;
 }
 
@@ -976,7 +1108,8 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
     // Only the extra test cases are run against the reference: the workbook's were, already.
     std::set<std::string> known;
     for (const CaseSpec& c : plan.cases) known.insert(c.name);
-    const CommandResult listing = run_command({binary.string(), "--list-test-names-only"}, std::chrono::seconds(60));
+    const CommandResult listing =
+        run_command({binary.string(), "--list-test-names-only"}, std::chrono::seconds(60));
     std::string wanted;
     std::istringstream names(listing.out);
     for (std::string name; std::getline(names, name);)
@@ -989,9 +1122,9 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
     write_file(spec, wanted);
     const fs::path records = plan.extra_dir / "reference.jsonl";
     ::setenv("WORKBOOK_PROGRAM", r.reference_program.c_str(), 1);
-    const CommandResult run = run_command({binary.string(), "-f", spec.string(), "-r", "workbook", "--out",
-                                           records.string()},
-                                          std::chrono::seconds(lesson.timeout));
+    const CommandResult run = run_command(
+        {binary.string(), "-f", spec.string(), "-r", "workbook", "--out", records.string()},
+        std::chrono::seconds(lesson.timeout));
     ::unsetenv("WORKBOOK_PROGRAM");
     std::string unfinished;
     const auto cases = parse_records(read_file(records), &unfinished);
@@ -999,8 +1132,10 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
     for (const CaseResult& c : cases) {
         if (known.contains(c.name)) continue;
         if (!c.passed)
-            std::cerr << fmt::format("grade: warning: the extra test \"{}\" of {} fails on the reference "
-                                     "solution\n", c.name, lesson.slug);
+            std::cerr << fmt::format(
+                "grade: warning: the extra test \"{}\" of {} fails on the reference "
+                "solution\n",
+                c.name, lesson.slug);
         const bool hidden = std::find(c.tags.begin(), c.tags.end(), "hidden") != c.tags.end();
         hidden_cases += hidden;
         points += c.points;
@@ -1008,9 +1143,9 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
     }
     if (cases.empty()) return fail("did not run", run);
     for (CaseSpec& c : plan.cases) c.binary = binary.string();
-    std::cout << fmt::format("Extra tests of {}: {} test case{} ({} hidden), {} point{}.\n", lesson.slug,
-                             cases.size(), cases.size() == 1 ? "" : "s", hidden_cases, points,
-                             points == 1 ? "" : "s")
+    std::cout << fmt::format("Extra tests of {}: {} test case{} ({} hidden), {} point{}.\n",
+                             lesson.slug, cases.size(), cases.size() == 1 ? "" : "s", hidden_cases,
+                             points, points == 1 ? "" : "s")
               << std::flush;
     // Executable, not readable: see LessonPlan::extra_binary.
     fs::permissions(binary, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec);
@@ -1020,10 +1155,12 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
 
 }  // namespace
 
-int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, const GradeOptions& options) {
+int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui,
+              const GradeOptions& options) {
     const auto started = std::chrono::steady_clock::now();
     if (!fs::is_directory(options.submissions)) {
-        std::cerr << fmt::format("grade: {} is not a folder of submissions\n", options.submissions.string());
+        std::cerr << fmt::format("grade: {} is not a folder of submissions\n",
+                                 options.submissions.string());
         return 2;
     }
     std::vector<const Lesson*> lessons;
@@ -1042,7 +1179,8 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     // otherwise grade without them and say nothing.
     if (!options.extra_tests.empty()) {
         if (!fs::is_directory(options.extra_tests)) {
-            std::cerr << fmt::format("grade: --extra-tests {}: not a folder\n", options.extra_tests.string());
+            std::cerr << fmt::format("grade: --extra-tests {}: not a folder\n",
+                                     options.extra_tests.string());
             return 2;
         }
         for (const auto& entry : fs::directory_iterator(options.extra_tests)) {
@@ -1051,9 +1189,10 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
             const bool lesson_folder = std::any_of(manifest.lessons.begin(), manifest.lessons.end(),
                                                    [&](const Lesson& l) { return l.slug == name; });
             if (!lesson_folder) {
-                std::cerr << fmt::format("grade: --extra-tests {}: the folder {}/ is named after no lesson (name it "
-                                         "after a lesson's folder, such as {}/)\n",
-                                         options.extra_tests.string(), name, manifest.lessons.front().slug);
+                std::cerr << fmt::format(
+                    "grade: --extra-tests {}: the folder {}/ is named after no lesson (name it "
+                    "after a lesson's folder, such as {}/)\n",
+                    options.extra_tests.string(), name, manifest.lessons.front().slug);
                 return 2;
             }
         }
@@ -1064,12 +1203,15 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     const fs::path build_dir = options.build.empty() ? root / "build" / "grade" : options.build;
     const BuildTree build{root, root / "solutions", build_dir, ""};
     if (auto failure = configure(build)) {
-        std::cerr << "grade: CMake could not configure the grader's build:\n" << failure->out << failure->err;
+        std::cerr << "grade: CMake could not configure the grader's build:\n"
+                  << failure->out << failure->err;
         return 2;
     }
-    const CommandResult built = run_command({"cmake", "--build", build.build.string()}, std::chrono::seconds(1800));
+    const CommandResult built =
+        run_command({"cmake", "--build", build.build.string()}, std::chrono::seconds(1800));
     if (!built.ok()) {
-        std::cerr << "grade: the workbook itself does not build:\n" << trim_build_log(built.out + built.err, root);
+        std::cerr << "grade: the workbook itself does not build:\n"
+                  << trim_build_log(built.out + built.err, root);
         return 2;
     }
     const fs::path sandbox_binary = build.build / "bin" / "workbook-sandbox";
@@ -1078,11 +1220,14 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
         return 2;
     }
     if (!options.unsafe) {
-        const CommandResult doctor = run_command({sandbox_binary.string(), "--doctor", "--json"}, std::chrono::seconds(30));
+        const CommandResult doctor =
+            run_command({sandbox_binary.string(), "--doctor", "--json"}, std::chrono::seconds(30));
         const json j = json::parse(doctor.out, nullptr, false);
         if (!doctor.ok() || !j.is_object() || j.value("isolation_available", "none") == "none") {
-            std::cerr << "grade: this machine offers no isolation for untrusted code (./workbook doctor says why).\n"
-                         "Run as root, or enable user namespaces; or pass --unsafe to grade without isolation\n"
+            std::cerr << "grade: this machine offers no isolation for untrusted code (./workbook "
+                         "doctor says why).\n"
+                         "Run as root, or enable user namespaces; or pass --unsafe to grade "
+                         "without isolation\n"
                          "(every result is then marked unconfined).\n";
             return 2;
         }
@@ -1097,8 +1242,10 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
                 struct stat st {};
                 if (::stat(p.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH)) {
                     std::cerr << fmt::format(
-                        "grade: with --unsafe, student code runs as the user nobody, which cannot enter {}.\n"
-                        "Let others through (chmod o+x {}) or move the workbook and --out elsewhere.\n",
+                        "grade: with --unsafe, student code runs as the user nobody, which cannot "
+                        "enter {}.\n"
+                        "Let others through (chmod o+x {}) or move the workbook and --out "
+                        "elsewhere.\n",
                         p.string(), p.string());
                     return 2;
                 }
@@ -1109,15 +1256,22 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     // The test cases and their points come from a run of the reference solutions: trusted code.
     std::vector<LessonPlan> plans;
     for (const Lesson* lesson : lessons) {
-        LessonPlan plan{lesson, load_recipe(build.build / "grading" / (lesson->slug + ".recipe")), {}, {}, {}, {}};
+        LessonPlan plan{lesson, load_recipe(build.build / "grading" / (lesson->slug + ".recipe")),
+                        {},     {},
+                        {},     {}};
         const LessonResult reference = run_lesson(build, *lesson);
         if (reference.verdict != Verdict::passed) {
-            std::cerr << fmt::format("grade: the reference solution of {} does not pass its tests; "
-                                     "run ./workbook verify.\n", lesson->slug);
+            std::cerr << fmt::format(
+                "grade: the reference solution of {} does not pass its tests; "
+                "run ./workbook verify.\n",
+                lesson->slug);
             return 2;
         }
-        for (const CaseResult& c : reference.cases) plan.cases.push_back({c.name, c.points, false, ""});
-        if (!options.extra_tests.empty() && !add_extra_tests(plan, options.extra_tests, options.out)) return 2;
+        for (const CaseResult& c : reference.cases)
+            plan.cases.push_back({c.name, c.points, false, ""});
+        if (!options.extra_tests.empty() &&
+            !add_extra_tests(plan, options.extra_tests, options.out))
+            return 2;
         plans.push_back(std::move(plan));
     }
 
@@ -1129,9 +1283,11 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     std::vector<Submission> students;
     for (const auto& entry : fs::directory_iterator(options.submissions)) {
         if (entry.is_symlink() || !entry.is_directory()) continue;
-        students.push_back({shown_name(entry.path().filename().string()), entry.path(), submitted_tree(entry.path())});
+        students.push_back({shown_name(entry.path().filename().string()), entry.path(),
+                            submitted_tree(entry.path())});
     }
-    std::sort(students.begin(), students.end(), [](const Submission& a, const Submission& b) { return a.name < b.name; });
+    std::sort(students.begin(), students.end(),
+              [](const Submission& a, const Submission& b) { return a.name < b.name; });
     std::cout << fmt::format("Grading {} submission{}, {} at a time{}.", students.size(),
                              students.size() == 1 ? "" : "s", options.jobs,
                              options.unsafe ? ", WITHOUT isolation (--unsafe)" : "")
@@ -1142,23 +1298,27 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     std::vector<PathName> machine_paths;
     add_path_name(machine_paths, root, "");
     const std::string build_in_root = build.build.lexically_relative(root).string();
-    add_path_name(machine_paths, build.build,
-                  build_in_root.empty() || build_in_root.starts_with("..") ? "build" : build_in_root);
-    if (!options.extra_tests.empty()) add_path_name(machine_paths, options.extra_tests, "extra-tests");
+    add_path_name(
+        machine_paths, build.build,
+        build_in_root.empty() || build_in_root.starts_with("..") ? "build" : build_in_root);
+    if (!options.extra_tests.empty())
+        add_path_name(machine_paths, options.extra_tests, "extra-tests");
     add_path_name(machine_paths, options.submissions, "submissions");
     add_path_name(machine_paths, options.out, "grades");
-    Grader grader(root, options.out, Sandbox(sandbox_binary, options.unsafe), std::move(plans),
-                  // Options that change a grade are part of what a cached grade must match.
-                  fmt::format("{}|unsafe={}|case-timeout={}|lesson-budget={}|extra={}", grader_version(root),
-                              options.unsafe, options.case_timeout, options.lesson_budget,
-                              extra_version(options.extra_tests)),
-                  std::max(1, options.case_timeout),
-                  options.lesson_budget > 0 ? options.lesson_budget : std::numeric_limits<double>::infinity(),
-                  machine_paths);
+    Grader grader(
+        root, options.out, Sandbox(sandbox_binary, options.unsafe), std::move(plans),
+        // Options that change a grade are part of what a cached grade must match.
+        fmt::format("{}|unsafe={}|case-timeout={}|lesson-budget={}|extra={}", grader_version(root),
+                    options.unsafe, options.case_timeout, options.lesson_budget,
+                    extra_version(options.extra_tests)),
+        std::max(1, options.case_timeout),
+        options.lesson_budget > 0 ? options.lesson_budget : std::numeric_limits<double>::infinity(),
+        machine_paths);
     std::vector<StudentGrade> grades(students.size());
     std::atomic<std::size_t> next{0};
     std::mutex print;
-    std::vector<std::string> failures;  // the grader's own: files it could not write (under `print`)
+    std::vector<std::string>
+        failures;  // the grader's own: files it could not write (under `print`)
     {
         std::vector<std::jthread> workers;
         for (int w = 0; w < std::max(1, options.jobs); ++w) {
@@ -1171,22 +1331,27 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
                     } catch (const std::exception& e) {
                         grades[i] = grader.failed(name, e.what());
                     }
-                    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                    const double seconds =
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                            .count();
                     const StudentGrade s = for_student(grades[i], grader.paths_for(name, tree));
                     const fs::path dir = options.out / "students" / name;
                     std::string unwritten;
                     try {
                         write_file(dir / "feedback.md", feedback_markdown(s));
-                        write_file(dir / "results.json",
-                                   json_text(gradescope_results(s, s.seconds > 0 ? s.seconds : seconds)));
+                        write_file(
+                            dir / "results.json",
+                            json_text(gradescope_results(s, s.seconds > 0 ? s.seconds : seconds)));
                         write_file(dir / "junit.xml", junit_xml(s));
                     } catch (const std::exception& e) {
                         unwritten = e.what();
                     }
                     std::lock_guard lock(print);
-                    if (!unwritten.empty()) failures.push_back(fmt::format("{}: {}", name, unwritten));
-                    std::cout << fmt::format("{} {:<24} {:>4} / {:<4} {} {}\n", s.total() == s.max() ? ui.ok() : ui.fail(),
-                                             name, s.total(), s.max(), summary_line(s),
+                    if (!unwritten.empty())
+                        failures.push_back(fmt::format("{}: {}", name, unwritten));
+                    std::cout << fmt::format("{} {:<24} {:>4} / {:<4} {} {}\n",
+                                             s.total() == s.max() ? ui.ok() : ui.fail(), name,
+                                             s.total(), s.max(), summary_line(s),
                                              ui.dim(fmt::format("({:.1f} s)", seconds)))
                               << std::flush;
                 }
@@ -1202,31 +1367,37 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui, cons
     for (const StudentGrade& s : grades) {
         csv += csv_field(s.name);
         for (const LessonGrade& l : s.lessons) csv += fmt::format(",{}", l.points);
-        csv += fmt::format(",{},{},{},{}\n", s.total(), s.max(), csv_field(summary_line(s)), csv_field(s.isolation));
+        csv += fmt::format(",{},{},{},{}\n", s.total(), s.max(), csv_field(summary_line(s)),
+                           csv_field(s.isolation));
         book.push_back(to_json(s));
     }
     try {
         write_file(options.out / "gradebook.csv", csv);
         write_file(options.out / "gradebook.json",
-                  json_text(json{{"grader", grader_format}, {"unsafe", options.unsafe}, {"students", book}}));
+                   json_text(json{
+                       {"grader", grader_format}, {"unsafe", options.unsafe}, {"students", book}}));
     } catch (const std::exception& e) {
         failures.push_back(fmt::format("the gradebook: {}", e.what()));
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::cout << fmt::format("\nGradebook: {} ({} student{}, {:.0f} s). Feedback per student in {}.\n",
-                             (options.out / "gradebook.csv").string(), grades.size(), grades.size() == 1 ? "" : "s",
-                             seconds,
-                             (options.out / "students").string());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::cout << fmt::format(
+        "\nGradebook: {} ({} student{}, {:.0f} s). Feedback per student in {}.\n",
+        (options.out / "gradebook.csv").string(), grades.size(), grades.size() == 1 ? "" : "s",
+        seconds, (options.out / "students").string());
     // The grader's own failures: a grade it could not finish or a file it could not write. Those
     // grades are not cached; a run of grade after the cause is fixed grades them again.
     for (const StudentGrade& s : grades)
         for (const LessonGrade& l : s.lessons)
-            if (l.status == "internal-error") failures.push_back(fmt::format("{}: {}: {}", s.name, l.slug, l.message));
+            if (l.status == "internal-error")
+                failures.push_back(fmt::format("{}: {}: {}", s.name, l.slug, l.message));
     if (!failures.empty()) {
-        std::cerr << fmt::format("\ngrade: {} grade(s) or file(s) failed through the grader, not the students "
-                                 "(not cached: run grade again once the cause is fixed):\n",
-                                 failures.size());
-        for (const std::string& f : failures) std::cerr << "  " << escape_bytes(f.substr(0, 500), false) << "\n";
+        std::cerr << fmt::format(
+            "\ngrade: {} grade(s) or file(s) failed through the grader, not the students "
+            "(not cached: run grade again once the cause is fixed):\n",
+            failures.size());
+        for (const std::string& f : failures)
+            std::cerr << "  " << escape_bytes(f.substr(0, 500), false) << "\n";
         return 3;
     }
     return 0;

@@ -1,5 +1,5 @@
-// ./workbook grade: run every lesson's tests over a folder of submissions, each compile and each test
-// case confined by workbook-sandbox, and write a gradebook. See docs/teachers.md.
+// ./workbook grade: run every lesson's tests over a folder of submissions, each compile and each
+// test case confined by workbook-sandbox, and write a gradebook. See docs/teachers.md.
 #pragma once
 
 #include "manifest.hpp"
@@ -21,8 +21,8 @@ struct GradeOptions {
     bool unsafe = false;                // run without isolation (results are marked unconfined)
     std::filesystem::path extra_tests;  // the teacher's own tests: EXTRA/NN-slug/*.cpp
     int case_timeout = 30;              // seconds of wall and CPU time for one test case, at most
-    int lesson_budget = 180;            // seconds for all the test cases of one lesson; then "not-run"
-    std::filesystem::path build;        // where the tests and the reference are built; empty: build/grade
+    int lesson_budget = 180;      // seconds for all the test cases of one lesson; then "not-run"
+    std::filesystem::path build;  // where the tests and the reference are built; empty: build/grade
 };
 
 // The name a test case is selected by on Catch2's command line: every character that means
@@ -42,9 +42,9 @@ struct PathName {
 std::string relative_paths(std::string_view text, std::vector<PathName> names);
 
 // The grading recipe a build writes for each lesson (build/.../grading/S.recipe, see
-// cmake/Workbook.cmake): "key<TAB>value" lines, a list as its key repeated, the first line "format<TAB>1".
-// Each value is taken whole, quotes and backslashes included. Throws on a line without a key, or
-// another format. Exposed for tests.
+// cmake/Workbook.cmake): "key<TAB>value" lines, a list as its key repeated, the first line
+// "format<TAB>1". Each value is taken whole, quotes and backslashes included. Throws on a line
+// without a key, or another format. Exposed for tests.
 using RecipeLines = std::map<std::string, std::vector<std::string>>;
 RecipeLines parse_recipe(std::string_view text);
 

@@ -16,7 +16,8 @@ using nlohmann::json;
 // Reads `key` from `entry`, saying which lesson and which field is wrong if it is not there.
 template <typename T>
 T field(const json& entry, const char* key, const std::string& where) {
-    if (!entry.contains(key)) throw std::runtime_error(fmt::format("{}: missing \"{}\"", where, key));
+    if (!entry.contains(key))
+        throw std::runtime_error(fmt::format("{}: missing \"{}\"", where, key));
     try {
         return entry.at(key).get<T>();
     } catch (const json::exception&) {
@@ -38,7 +39,9 @@ std::optional<int> leading_number(std::string_view text) {
 
 }  // namespace
 
-std::string Lesson::number() const { return slug.substr(0, slug.find('-')); }
+std::string Lesson::number() const {
+    return slug.substr(0, slug.find('-'));
+}
 
 std::filesystem::path Lesson::tests_binary(const std::filesystem::path& build) const {
     return build / "bin" / slug / "tests";
@@ -75,11 +78,13 @@ Manifest Manifest::load(const std::filesystem::path& file) {
         lesson.sanitizers = field_or<std::vector<std::string>>(entry, "sanitizers", where, {});
         lesson.program = field_or<std::string>(entry, "program", where, "");
         if (!leading_number(lesson.slug))
-            throw std::runtime_error(where + ": the slug must start with its number, as in 01-bytes");
+            throw std::runtime_error(where +
+                                     ": the slug must start with its number, as in 01-bytes");
         if (lesson.kind != "unit" && lesson.kind != "server" && lesson.kind != "client")
             throw std::runtime_error(where + ": kind must be unit, server or client");
         if (lesson.program.empty())
-            throw std::runtime_error(where + ": a lesson names its \"program\" (a unit lesson's is \"driver\")");
+            throw std::runtime_error(
+                where + ": a lesson names its \"program\" (a unit lesson's is \"driver\")");
         if (lesson.files.empty()) throw std::runtime_error(where + ": \"files\" is empty");
         manifest.lessons.push_back(std::move(lesson));
     }

@@ -10,14 +10,15 @@
 namespace workbook {
 
 struct Lesson {
-    std::string slug;   // "02-first-server": the folder name in lessons/, starter/, solutions/, tests/
+    std::string
+        slug;  // "02-first-server": the folder name in lessons/, starter/, solutions/, tests/
     std::string title;  // "Your first server: accept one client, read one message"
     std::string kind;   // "unit", "server" or "client"
     // The executable's name: a server's or client's, or a unit lesson's driver (the student's code
     // and the workbook's main() that calls it, run by the tests as a process of its own).
     std::string program;
-    std::vector<std::string> files;  // what the student edits, relative to starter/<slug>/
-    std::vector<std::string> hints;  // ordered, each more specific than the last
+    std::vector<std::string> files;       // what the student edits, relative to starter/<slug>/
+    std::vector<std::string> hints;       // ordered, each more specific than the last
     std::vector<std::string> sanitizers;  // "asan", "tsan"
     int points = 0;
     int timeout = 60;  // seconds for the whole test run of this lesson

@@ -87,7 +87,8 @@ std::vector<CommandResult> run_commands(const std::vector<std::vector<std::strin
             options.label = fs::path(commands[i][0]).filename().string();
             options.output_cap = 4 * 1024 * 1024;
             children[i] = std::make_unique<probe::Program>(
-                program, std::vector<std::string>{commands[i].begin() + 1, commands[i].end()}, options);
+                program, std::vector<std::string>{commands[i].begin() + 1, commands[i].end()},
+                options);
             results[i].started = true;
         } catch (const probe::Failure& e) {
             results[i].out = e.what();
@@ -98,7 +99,8 @@ std::vector<CommandResult> run_commands(const std::vector<std::vector<std::strin
         if (!children[i]) continue;
         probe::ExitStatus status;
         try {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                end - std::chrono::steady_clock::now());
             status = children[i]->wait_exit(std::max(left, std::chrono::milliseconds(1)));
         } catch (const probe::Failure&) {
             results[i].timed_out = true;
@@ -218,8 +220,9 @@ std::string trim_build_log(const std::string& log, const fs::path& root, std::si
 LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
     LessonResult result;
     // A lesson's build is small; five minutes covers a first build of everything it needs.
-    CommandResult build = run_command(
-        {"cmake", "--build", b.build.string(), "--target", lesson.target()}, std::chrono::seconds(300));
+    CommandResult build =
+        run_command({"cmake", "--build", b.build.string(), "--target", lesson.target()},
+                    std::chrono::seconds(300));
     if (!build.ok()) {
         result.verdict = Verdict::build_failed;
         result.build_log = trim_build_log(build.out + build.err, b.root);
@@ -228,14 +231,16 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
         const fs::path student_dir = b.tree / lesson.slug;
         result.workbook_fault =
             result.build_log.find(student_dir.string()) == std::string::npos &&
-            result.build_log.find(student_dir.lexically_relative(b.root).string() + "/") == std::string::npos;
+            result.build_log.find(student_dir.lexically_relative(b.root).string() + "/") ==
+                std::string::npos;
         return result;
     }
 
     const fs::path tests = lesson.tests_binary(b.build);
     // Counting the test cases first means a run that stops early (exit(0) in the code under test,
     // a crash) can never look complete.
-    CommandResult listing = run_command({tests.string(), "--list-test-names-only"}, std::chrono::seconds(30));
+    CommandResult listing =
+        run_command({tests.string(), "--list-test-names-only"}, std::chrono::seconds(30));
     for (const std::string& line : lines_of(listing.out))
         if (!line.empty()) ++result.expected_cases;
 
@@ -256,29 +261,37 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
         fs::remove(records.back());
         // One argument, the names joined by commas: Catch2 2.13 takes several arguments as
         // conditions that must all hold (none would), a comma as "or".
-        std::vector<std::string> argv{tests.string(), "--reporter", "workbook", "--out", records.back().string()};
+        std::vector<std::string> argv{tests.string(), "--reporter", "workbook", "--out",
+                                      records.back().string()};
         if (shards > 1) {
             std::string spec;
-            for (std::size_t i = k; i < names.size(); i += shards) spec += (spec.empty() ? "" : ",") + test_spec(names[i]);
+            for (std::size_t i = k; i < names.size(); i += shards)
+                spec += (spec.empty() ? "" : ",") + test_spec(names[i]);
             argv.push_back(spec);
         }
         commands.push_back(std::move(argv));
     }
-    const std::vector<CommandResult> runs = run_commands(commands, std::chrono::seconds(lesson.timeout));
+    const std::vector<CommandResult> runs =
+        run_commands(commands, std::chrono::seconds(lesson.timeout));
     // The run that describes the whole: the first that went wrong, else the first.
-    const auto wrong = std::find_if(runs.begin(), runs.end(), [](const CommandResult& r) { return !r.ok(); });
+    const auto wrong =
+        std::find_if(runs.begin(), runs.end(), [](const CommandResult& r) { return !r.ok(); });
     CommandResult run = wrong != runs.end() ? *wrong : runs.front();
     for (std::size_t k = 0; k < shards; ++k) {
         std::string unfinished;
-        for (CaseResult& c : parse_records(read_file(records[k]), &unfinished)) result.cases.push_back(std::move(c));
+        for (CaseResult& c : parse_records(read_file(records[k]), &unfinished))
+            result.cases.push_back(std::move(c));
         if (result.unfinished.empty()) result.unfinished = unfinished;
     }
     // In the order of the listing, as one run would have given them.
-    std::stable_sort(result.cases.begin(), result.cases.end(), [&](const CaseResult& x, const CaseResult& y) {
-        return std::find(names.begin(), names.end(), x.name) < std::find(names.begin(), names.end(), y.name);
-    });
+    std::stable_sort(result.cases.begin(), result.cases.end(),
+                     [&](const CaseResult& x, const CaseResult& y) {
+                         return std::find(names.begin(), names.end(), x.name) <
+                                std::find(names.begin(), names.end(), y.name);
+                     });
     for (CaseResult& c : result.cases)
-        for (CaseFailure& f : c.failures) f.file = fs::path(f.file).lexically_proximate(b.root).string();
+        for (CaseFailure& f : c.failures)
+            f.file = fs::path(f.file).lexically_proximate(b.root).string();
     result.output.clear();
     for (const CommandResult& r : runs) result.output += r.out + r.err;
     for (const CaseResult& c : result.cases)
@@ -288,21 +301,19 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
         result.expected_cases > 0 && result.cases.size() == result.expected_cases;
     const bool all_passed = result.passed_cases() == result.cases.size();
     if (run.timed_out) {
-        result.problem = fmt::format("The tests did not finish within {} s and were stopped{}.",
-                                     lesson.timeout,
-                                     result.unfinished.empty()
-                                         ? ""
-                                         : fmt::format(" during \"{}\"", result.unfinished));
+        result.problem = fmt::format(
+            "The tests did not finish within {} s and were stopped{}.", lesson.timeout,
+            result.unfinished.empty() ? "" : fmt::format(" during \"{}\"", result.unfinished));
     } else if (!run.started) {
         result.problem = "The tests could not be started: " + run.out;
     } else if (run.signaled || !result.unfinished.empty()) {
-        result.problem = fmt::format("The test program {}{}.", run.describe(),
-                                     result.unfinished.empty()
-                                         ? ""
-                                         : fmt::format(" during \"{}\"", result.unfinished));
+        result.problem = fmt::format(
+            "The test program {}{}.", run.describe(),
+            result.unfinished.empty() ? "" : fmt::format(" during \"{}\"", result.unfinished));
     } else if (!all_recorded) {
         result.problem = fmt::format(
-            "The test program {} after {} of its {} test cases: did the code under test call exit()?",
+            "The test program {} after {} of its {} test cases: did the code under test call "
+            "exit()?",
             run.describe(), result.cases.size(), result.expected_cases);
     } else if (all_passed && !run.ok()) {
         result.problem = fmt::format(

@@ -17,10 +17,10 @@ struct CaseFailure {
     std::string kind;  // "assertion", "exception", "crash", "explicit"
     std::string file;
     int line = 0;
-    std::string macro;       // "REQUIRE"
-    std::string expression;  // "line == expected"
-    std::string expanded;    // "\"a\" == \"b\""
-    std::string message;     // the exception's what(), FAIL's text
+    std::string macro;              // "REQUIRE"
+    std::string expression;         // "line == expected"
+    std::string expanded;           // "\"a\" == \"b\""
+    std::string message;            // the exception's what(), FAIL's text
     std::vector<std::string> info;  // INFO / CAPTURE messages in force
 };
 
@@ -43,7 +43,8 @@ struct CommandResult {
     int signal = 0;
     std::string out, err;
     bool ok() const { return started && !timed_out && !signaled && code == 0; }
-    std::string describe() const;  // "exited with status 2", "was killed by ...", "timed out after 30 s"
+    std::string describe()
+        const;  // "exited with status 2", "was killed by ...", "timed out after 30 s"
 };
 
 // Runs argv[0] (found on PATH if it has no '/'), capturing stdout and stderr, for at most `limit`.
@@ -65,9 +66,9 @@ enum class Verdict {
 
 struct LessonResult {
     Verdict verdict = Verdict::broken;
-    std::string build_log;  // compiler errors, trimmed, when build_failed
-    bool workbook_fault = false;  // the errors are not in the student's files
-    std::vector<CaseResult> cases;  // one per test case that finished, in order
+    std::string build_log;           // compiler errors, trimmed, when build_failed
+    bool workbook_fault = false;     // the errors are not in the student's files
+    std::vector<CaseResult> cases;   // one per test case that finished, in order
     std::size_t expected_cases = 0;  // how many test cases the executable lists
     std::string unfinished;          // the test case that was running when the run ended early
     std::string problem;             // one sentence when broken
@@ -85,7 +86,8 @@ struct BuildTree {
 };
 
 // Configures `b.build` if it has never been configured. Returns the failure, if any.
-std::optional<CommandResult> configure(const BuildTree& b, const std::vector<std::string>& extra = {});
+std::optional<CommandResult> configure(const BuildTree& b,
+                                       const std::vector<std::string>& extra = {});
 
 // Builds the lesson's targets and runs its tests, with the lesson's time limit. `results_file` is
 // where the reporter's records go.

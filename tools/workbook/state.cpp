@@ -4,12 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-
 namespace workbook {
 
 State State::load(const std::filesystem::path& file) {
     State state;
-    const nlohmann::json doc = nlohmann::json::parse(read_file(file), nullptr, /*allow_exceptions=*/false);
+    const nlohmann::json doc =
+        nlohmann::json::parse(read_file(file), nullptr, /*allow_exceptions=*/false);
     if (!doc.is_object()) return state;
     if (doc.contains("passed") && doc["passed"].is_array())
         for (const auto& slug : doc["passed"])

@@ -10,7 +10,7 @@
 namespace workbook {
 
 struct State {
-    std::set<std::string> passed;           // slugs whose last run passed
+    std::set<std::string> passed;            // slugs whose last run passed
     std::map<std::string, int> hints_shown;  // slug -> hints shown so far
 
     // A missing or unreadable file gives an empty state: it is only a convenience.

@@ -15,8 +15,10 @@ std::string paint(bool on, std::string_view code, std::string_view s) {
 
 std::string verdict_note(const LessonResult& r) {
     switch (r.verdict) {
-        case Verdict::passed: return "";
-        case Verdict::build_failed: return "does not compile";
+        case Verdict::passed:
+            return "";
+        case Verdict::build_failed:
+            return "does not compile";
         case Verdict::broken:
         case Verdict::failed:
             return fmt::format("{} of {} test cases pass", r.passed_cases(),
@@ -48,11 +50,21 @@ Ui Ui::for_stdout(bool allow_color) {
     return Ui{allow_color && ::isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr};
 }
 
-std::string Ui::bold(std::string_view s) const { return paint(color, "1", s); }
-std::string Ui::dim(std::string_view s) const { return paint(color, "2", s); }
-std::string Ui::green(std::string_view s) const { return paint(color, "32", s); }
-std::string Ui::red(std::string_view s) const { return paint(color, "31", s); }
-std::string Ui::yellow(std::string_view s) const { return paint(color, "33", s); }
+std::string Ui::bold(std::string_view s) const {
+    return paint(color, "1", s);
+}
+std::string Ui::dim(std::string_view s) const {
+    return paint(color, "2", s);
+}
+std::string Ui::green(std::string_view s) const {
+    return paint(color, "32", s);
+}
+std::string Ui::red(std::string_view s) const {
+    return paint(color, "31", s);
+}
+std::string Ui::yellow(std::string_view s) const {
+    return paint(color, "33", s);
+}
 
 std::string indent(std::string_view text, std::size_t spaces) {
     const std::string pad(spaces, ' ');
@@ -89,10 +101,13 @@ std::string Ui::lesson_details(const LessonResult& r, bool all_failures) const {
     }
     if (r.cases.size() > shown)
         out += dim(fmt::format("  ... and {} more test cases\n", r.cases.size() - shown));
-    if (!r.unfinished.empty()) out += fmt::format("  {} {} {}\n", fail(), r.unfinished, dim("(did not finish)"));
+    if (!r.unfinished.empty())
+        out += fmt::format("  {} {} {}\n", fail(), r.unfinished, dim("(did not finish)"));
     if (!r.problem.empty()) {
         out += "\n" + yellow(r.problem) + "\n";
-        if (!r.output.empty()) out += dim("The test program's last output:") + "\n" + indent(r.output.substr(r.output.size() > 3000 ? r.output.size() - 3000 : 0), 2);
+        if (!r.output.empty())
+            out += dim("The test program's last output:") + "\n" +
+                   indent(r.output.substr(r.output.size() > 3000 ? r.output.size() - 3000 : 0), 2);
     }
     for (const CaseResult& c : r.cases) {
         if (c.passed) continue;

@@ -129,7 +129,8 @@ void run(std::string_view verb, std::string_view args) {
 void handle(std::string_view line) {
     const std::size_t space = line.find(' ');
     std::string_view verb = line.substr(0, space);
-    const std::string_view args = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+    const std::string_view args =
+        space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
     try {
         if (!verb.ends_with("-each")) return run(verb, args);
         verb.remove_suffix(5);

@@ -28,6 +28,7 @@
 
 #include <cxxabi.h>
 
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
@@ -48,7 +49,6 @@
 #include <string_view>
 #include <thread>
 #include <typeinfo>
-#include <unistd.h>
 #include <vector>
 
 #include "printed_name.hpp"
@@ -332,9 +332,10 @@ void worker_names(const std::vector<std::string>& names, milliseconds deadline) 
             say("worker {}: join() threw {}", i, describe(std::current_exception()));
         }
         if (!ended[i]) {
-            still_running(fmt::format("join() of Worker {} returned while its target was still "
-                                      "running (held by the driver)",
-                                      in_quotes(team[i].name())));
+            still_running(
+                fmt::format("join() of Worker {} returned while its target was still "
+                            "running (held by the driver)",
+                            in_quotes(team[i].name())));
         }
     }
     say("at once: {} of {}", gate.most_at_once(), names.size());
@@ -504,10 +505,10 @@ struct InThreads {
 // count_in_threads on chunks of the given sizes, with a count function of the driver's: it says
 // which thread and name it runs with, waits at the gate for all the others, stays busy until the
 // caller waits (until_main_waits), with --reverse ends only after the chunk after it has ended,
-// and with --throw throws for the chosen chunks. The waits after the gate happen only if the gate saw every thread at once,
-// and a reverse wait that gives up ends them all: a program that runs its threads one after
-// another is told so within one deadline. When count_in_threads returns while a count is still
-// running (detach()), the driver says so and ends at once.
+// and with --throw throws for the chosen chunks. The waits after the gate happen only if the gate
+// saw every thread at once, and a reverse wait that gives up ends them all: a program that runs its
+// threads one after another is told so within one deadline. When count_in_threads returns while a
+// count is still running (detach()), the driver says so and ends at once.
 void in_threads(const InThreads& options, milliseconds deadline) {
     const std::size_t n = options.sizes.size();
     std::vector<std::string> texts;
@@ -524,9 +525,9 @@ void in_threads(const InThreads& options, milliseconds deadline) {
     std::vector<std::string> names(n);
     std::vector<int> calls(n, 0);
     std::vector<bool> ended(n, false);
-    std::size_t running = 0;     // calls of count that have started and not ended
-    std::size_t all_calls = 0;   // calls of count with one of our chunks
-    bool gave_up = false;        // a reverse wait gave up: nobody waits any more
+    std::size_t running = 0;    // calls of count that have started and not ended
+    std::size_t all_calls = 0;  // calls of count with one of our chunks
+    bool gave_up = false;       // a reverse wait gave up: nobody waits any more
     std::condition_variable one_ended;
     std::atomic<std::size_t> strangers = 0;  // calls with a chunk that is none of ours
 
@@ -580,10 +581,12 @@ void in_threads(const InThreads& options, milliseconds deadline) {
             one_ended.wait_for(lock, deadline, [&] { return all_calls > calls_then; });
         }
         if (running > 0 || all_calls > calls_then) {
-            const auto done = static_cast<std::size_t>(std::count(ended.begin(), ended.end(), true));
-            still_running(fmt::format("count_in_threads {} while {} of its {} threads were still "
-                                      "running",
-                                      how, n - std::min(done, n - 1), n));
+            const auto done =
+                static_cast<std::size_t>(std::count(ended.begin(), ended.end(), true));
+            still_running(
+                fmt::format("count_in_threads {} while {} of its {} threads were still "
+                            "running",
+                            how, n - std::min(done, n - 1), n));
         }
     };
     try {
@@ -621,9 +624,10 @@ void count(std::size_t threads, milliseconds deadline) {
     const std::size_t characters = workers::count_characters(text, threads);
     // Threads of count_characters still there once the kernel had time to remove joined ones.
     if (const std::size_t after = thread_count_back_to(before, deadline); after > before) {
-        still_running(fmt::format("count_characters returned while {} of its threads were still "
-                                  "running",
-                                  after - before));
+        still_running(
+            fmt::format("count_characters returned while {} of its threads were still "
+                        "running",
+                        after - before));
     }
     say("characters: {}", characters);
 }
