@@ -84,6 +84,7 @@ void clear_transcript() {
     t.left_out = 0;
     t.clients = 0;
     t.servers = 0;
+    t.udp = 0;
 }
 
 }  // namespace probe

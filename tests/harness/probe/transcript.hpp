@@ -19,8 +19,8 @@ void log(std::string_view line);
 // The transcript so far, one step per line, each line ending in '\n' ("" if nothing happened).
 std::string transcript();
 
-// Starts a new transcript and numbers connections from 1 again (client-1, server-1). The test
-// runner calls this before each test case.
+// Starts a new transcript and numbers the test's sockets from 1 again (client-1, server-1, udp-1).
+// The test runner calls this before each test case.
 void clear_transcript();
 
 }  // namespace probe

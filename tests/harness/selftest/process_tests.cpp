@@ -1,5 +1,7 @@
-// Starting, watching and stopping programs: each misbehaving fixture must give a clear Failure
-// within its deadline, and no process of its group may outlive the Program.
+// The process layer: starting, watching and stopping programs (each misbehaving fixture must give
+// a clear Failure within its deadline, and no process of its group may outlive the Program), how
+// a program ended (ExitStatus), and which program a lesson's tests start (program_under_test).
+// The program's environment (faults, hosts, variables) has its own file, faults_tests.cpp.
 #include "probe.hpp"  // first: it includes <regex> (see there)
 
 #include <doctest/doctest.h>
@@ -379,7 +381,8 @@ TEST_CASE("a test program stopped by SIGTERM first ends the groups of the progra
     pid_t grandchild = 0;
     {
         probe::Program tests(FIXTURE_HUNG_TESTS, {FIXTURE_GRANDCHILD});
-        const std::string line = tests.wait_for_line(std::regex("^grandchild \\d+$"), "the grandchild's pid");
+        const std::string line =
+            tests.wait_for_line(std::regex("^grandchild \\d+$"), "the grandchild's pid");
         grandchild = std::stoi(line.substr(line.find(' ') + 1));
         const int watch = static_cast<int>(::syscall(SYS_pidfd_open, grandchild, 0));
         REQUIRE(watch >= 0);
@@ -387,8 +390,9 @@ TEST_CASE("a test program stopped by SIGTERM first ends the groups of the progra
         CHECK(status.signaled);
         CHECK(status.signal == SIGTERM);  // it died of SIGTERM, as before, after its handler
         pollfd ended{watch, POLLIN, 0};
-        CHECK_MESSAGE(::poll(&ended, 1, static_cast<int>(probe::scaled(5000ms).count())) == 1,
-                      "the grandchild still runs after its grandparent, the test program, was stopped");
+        CHECK_MESSAGE(
+            ::poll(&ended, 1, static_cast<int>(probe::scaled(5000ms).count())) == 1,
+            "the grandchild still runs after its grandparent, the test program, was stopped");
         ::close(watch);
     }
     // It died (a zombie, adopted by this process as child subreaper): reap it.
@@ -492,4 +496,42 @@ TEST_CASE("a program dies with the test process, even when no destructor runs") 
     CHECK(info.si_code == CLD_KILLED);
     CHECK(info.si_status == SIGKILL);
     ::close(pidfd);
+}
+
+TEST_CASE("ExitStatus describes an exit status and a signal") {
+    const probe::ExitStatus three{false, 3, 0};
+    CHECK(three.describe() == "exited with status 3");
+    CHECK_FALSE(three.ok());
+    CHECK(three.shell_code() == 3);
+
+    const probe::ExitStatus segv{true, 0, SIGSEGV};
+    CHECK(segv.describe() == "was killed by signal SIGSEGV (segmentation fault)");
+    CHECK(segv.shell_code() == 128 + SIGSEGV);
+    CHECK_FALSE(segv.ok());
+
+    CHECK(probe::ExitStatus{}.ok());
+    CHECK(probe::ExitStatus{}.describe() == "exited with status 0");
+    CHECK(probe::ExitStatus{true, 0, SIGKILL}.describe() ==
+          "was killed by signal SIGKILL (killed)");
+}
+
+TEST_CASE("program_under_test: $WORKBOOK_PROGRAM, else the compiled-in path, else a Failure") {
+    {
+        ScopedEnv unset("WORKBOOK_PROGRAM", nullptr);
+        // This file is not a lesson's test: WORKBOOK_PROGRAM is not defined, so no default.
+        CHECK(contains(failure_of([] { probe::program_under_test(); }), "set WORKBOOK_PROGRAM"));
+        CHECK(probe::program_under_test(FIXTURE_ECHO_LINE) == FIXTURE_ECHO_LINE);
+        CHECK(contains(failure_of([] { probe::program_under_test("/no/such/program"); }),
+                       "/no/such/program, does not exist"));
+    }
+    {
+        ScopedEnv chosen("WORKBOOK_PROGRAM", FIXTURE_SILENT_HANG);
+        CHECK(probe::program_under_test(FIXTURE_ECHO_LINE) == FIXTURE_SILENT_HANG);
+        CHECK(probe::program_under_test() == FIXTURE_SILENT_HANG);
+    }
+    {
+        ScopedEnv missing("WORKBOOK_PROGRAM", "/no/such/server");
+        CHECK(contains(failure_of([] { probe::program_under_test(FIXTURE_ECHO_LINE); }),
+                       "/no/such/server, does not exist"));
+    }
 }

@@ -1,11 +1,11 @@
-// Connections: against the echo fixture, and in-process pairs (a Listener and a Connection) where
-// the test plays both sides to produce each outcome on purpose.
+// The TCP layer: connections against the echo fixture, and in-process pairs (a Listener and a
+// Connection) where the test plays both sides to produce each outcome on purpose.
+#include "probe.hpp"  // first: it includes <regex> (see there)
+
 #include <doctest/doctest.h>
 
 #include <stdexcept>
 #include <string>
-
-#include "probe.hpp"
 #include <vector>
 
 #include "support.hpp"
@@ -65,21 +65,26 @@ TEST_CASE("wait_for_next_line reads stdout in order: the second client's line is
         auto client = probe::Connection::connect("127.0.0.1", port, &program);
         client.send("x\n");
         CHECK(client.receive_all() == "x\n");
-        CHECK(program.wait_for_next_line(std::regex("^served client"), "the line for this client") ==
-              std::string("served client ") + client_number);
+        CHECK(
+            program.wait_for_next_line(std::regex("^served client"), "the line for this client") ==
+            std::string("served client ") + client_number);
     }
     // wait_for_line starts at the first line, whatever was read before.
-    CHECK(program.wait_for_line(std::regex("^served client"), "a served line") == "served client 1");
+    CHECK(program.wait_for_line(std::regex("^served client"), "a served line") ==
+          "served client 1");
     // Nothing after the cursor: the deadline passes, with the usual explanation.
-    CHECK_THROWS_AS(program.wait_for_next_line(std::regex("^served client"), "a third client's line", 200ms),
-                    probe::Failure);
+    CHECK_THROWS_AS(
+        program.wait_for_next_line(std::regex("^served client"), "a third client's line", 200ms),
+        probe::Failure);
 }
 
-TEST_CASE("several programs in a std::vector: each keeps its own process and port, and all are stopped") {
+TEST_CASE(
+    "several programs in a std::vector: each keeps its own process and port, and all are stopped") {
     std::vector<pid_t> groups;
     {
         std::vector<probe::Program> servers;
-        for (int i = 0; i < 3; ++i) servers.emplace_back(FIXTURE_ECHO_LINE, std::vector<std::string>{"--port", "0"});
+        for (int i = 0; i < 3; ++i)
+            servers.emplace_back(FIXTURE_ECHO_LINE, std::vector<std::string>{"--port", "0"});
         servers.reserve(10);  // moves every Program: each must go on working
         std::vector<std::uint16_t> ports;
         for (probe::Program& server : servers) {
@@ -390,24 +395,4 @@ TEST_CASE("ClosedPort refuses connections; port_can_be_bound tells taken ports f
 TEST_CASE("a host that does not resolve is a clear Failure") {
     CHECK(contains(failure_of([] { probe::Connection::connect("no-such-host.invalid", 80); }),
                    "cannot find the address of \"no-such-host.invalid\""));
-}
-
-TEST_CASE("UDP: datagrams go to the program and come back whole, with where they came from") {
-    probe::Program server(FIXTURE_UDP_ECHO, {"--port", "0"});
-    const std::uint16_t port = server.port();
-    probe::UdpSocket udp;
-    udp.send_to(port, "hello");
-    udp.send_to(port, std::string("\0\xff", 2));
-    const auto first = udp.receive("the first echo");
-    CHECK(first.bytes == "HELLO");
-    CHECK(first.from.port == port);
-    CHECK(udp.receive("the second echo").bytes == std::string("\0\xff", 2));  // each datagram whole
-    CHECK(server.wait_for_next_line(std::regex("^echoed"), "the first echo's line") == "echoed 5 bytes");
-    udp.expect_silence(100ms);
-    udp.send_to(port, "quit");
-    CHECK(server.wait_exit().code == 0);
-    CHECK_THROWS_AS(udp.receive("an echo from a server that ended", 200ms), probe::Failure);
-    const std::string steps = probe::transcript();
-    CHECK(contains(steps, "udp-1: sent a datagram of 5 bytes to port"));
-    CHECK(contains(steps, "udp-1: received a datagram of 5 bytes from 127.0.0.1:"));
 }
