@@ -40,9 +40,9 @@ std::string one_error_line_that(const probe::Program& program, const std::string
 
 // Its stderr holds exactly one line, `expected`; when that line went to stdout instead, says so.
 inline void one_error_line(const probe::Program& program, const std::string& expected) {
-    const std::string line = one_error_line_that(
-        program, "\"" + probe::escape(expected) + "\"",
-        [&](const std::string& l) { return l == expected; });
+    const std::string line =
+        one_error_line_that(program, "\"" + probe::escape(expected) + "\"",
+                            [&](const std::string& l) { return l == expected; });
     if (!line.empty()) CHECK(line == expected);  // shows both lines when they differ
 }
 

@@ -39,7 +39,8 @@ struct Frame {
 // "#4 ab() /tmp/race.cpp:7 (race+0x1384)" (TSan) or "#1 0x55d1 in ab() /tmp/race.cpp:7:3" (ASan).
 std::optional<Frame> frame_of(std::string_view line) {
     line = trim(line);
-    if (line.size() < 2 || line[0] != '#' || !std::isdigit(static_cast<unsigned char>(line[1]))) return {};
+    if (line.size() < 2 || line[0] != '#' || !std::isdigit(static_cast<unsigned char>(line[1])))
+        return {};
     line.remove_prefix(std::min(line.find(' '), line.size()));
     line = trim(line);
     if (line.starts_with("0x")) {  // ASan: the address, then "in"
@@ -112,11 +113,14 @@ std::string location_words(const std::string& location) {
     static const std::regex stack(R"(^stack of (.*)$)"), heap(R"(^heap block of size (\d+).*$)"),
         global(R"(^global '([^']*)'.*$)");
     std::smatch m;
-    if (std::regex_match(location, m, stack)) return fmt::format("a local variable of the {}", m[1].str());
-    if (std::regex_match(location, m, heap)) return fmt::format("memory from new, {} bytes", m[1].str());
+    if (std::regex_match(location, m, stack))
+        return fmt::format("a local variable of the {}", m[1].str());
+    if (std::regex_match(location, m, heap))
+        return fmt::format("memory from new, {} bytes", m[1].str());
     if (std::regex_match(location, m, global)) {
         std::string name = m[1];
-        if (name.starts_with("(anonymous namespace)::")) name.erase(0, std::string_view("(anonymous namespace)::").size());
+        if (name.starts_with("(anonymous namespace)::"))
+            name.erase(0, std::string_view("(anonymous namespace)::").size());
         return fmt::format("the global variable '{}'", name);
     }
     return location;
@@ -124,32 +128,44 @@ std::string location_words(const std::string& location) {
 
 std::string meaning(const std::string& kind) {
     if (kind == "data race")
-        return "two threads used the same variable at the same time, at least one of them writing, with "
+        return "two threads used the same variable at the same time, at least one of them writing, "
+               "with "
                "nothing ordering them. Guard every use of it with the same mutex (or make it a "
-               "std::atomic), or hand it over by join(). If one side is a thread still running after "
+               "std::atomic), or hand it over by join(). If one side is a thread still running "
+               "after "
                "the function that started it returned, that thread was detach()ed or never joined: "
                "join it before its results are used. A std::lock_guard with no name "
                "(std::lock_guard<std::mutex>{m};) unlocks at the end of its own line and guards "
-               "nothing. It is a bug even when the results come out right: the next run, or the next "
+               "nothing. It is a bug even when the results come out right: the next run, or the "
+               "next "
                "compiler, may lose an update.";
     if (kind.starts_with("lock-order-inversion"))
-        return "your code takes the same two mutexes in opposite orders at different times (one thread "
-               "is enough to show it): two threads doing so at once can each hold one and wait forever "
+        return "your code takes the same two mutexes in opposite orders at different times (one "
+               "thread "
+               "is enough to show it): two threads doing so at once can each hold one and wait "
+               "forever "
                "for the other, a deadlock, even if this run was lucky. Lock them together with "
                "std::scoped_lock, or always in one fixed order.";
     if (kind == "thread leak")
-        return "a thread was still running, never joined, when the program ended: join() every thread "
+        return "a thread was still running, never joined, when the program ended: join() every "
+               "thread "
                "you start.";
     if (kind.starts_with("unlock of an unlocked mutex") || kind.starts_with("double lock"))
-        return "a mutex was unlocked when it was not locked, or locked twice by the same thread: let "
+        return "a mutex was unlocked when it was not locked, or locked twice by the same thread: "
+               "let "
                "std::lock_guard or std::scoped_lock lock and unlock it.";
     if (kind.starts_with("destroy of a locked mutex"))
-        return "a mutex was destroyed while locked: unlock it (let a lock_guard do it) before it goes.";
+        return "a mutex was destroyed while locked: unlock it (let a lock_guard do it) before it "
+               "goes.";
     if (kind.starts_with("signal-unsafe"))
-        return "a signal handler called a function that is not async-signal-safe (e.g. one that allocates).";
-    if (kind == "heap-use-after-free" || kind == "stack-use-after-return" || kind == "stack-use-after-scope")
-        return "memory was used after its lifetime ended: a thread that outlives a variable it refers to "
-               "is the usual cause in these lessons (a detached thread, or a lambda capturing a local by "
+        return "a signal handler called a function that is not async-signal-safe (e.g. one that "
+               "allocates).";
+    if (kind == "heap-use-after-free" || kind == "stack-use-after-return" ||
+        kind == "stack-use-after-scope")
+        return "memory was used after its lifetime ended: a thread that outlives a variable it "
+               "refers to "
+               "is the usual cause in these lessons (a detached thread, or a lambda capturing a "
+               "local by "
                "reference).";
     return "";
 }
@@ -176,7 +192,8 @@ std::vector<SanitizerReport> sanitizer_reports(std::string_view text) {
         std::size_t end = i + 1;
         std::string next_tool, next_kind;
         while (end < lines.size() && !lines[end].starts_with("SUMMARY:") &&
-               !lines[end].starts_with("==================") && !header_of(lines[end], next_tool, next_kind))
+               !lines[end].starts_with("==================") &&
+               !header_of(lines[end], next_tool, next_kind))
             ++end;
         if (end < lines.size() && lines[end].starts_with("SUMMARY:")) ++end;
         std::ostringstream whole;
@@ -198,13 +215,15 @@ std::vector<SanitizerReport> sanitizer_reports(std::string_view text) {
                 std::string v(line.substr(std::string_view("Location is ").size()));
                 static const std::regex tail(R"( at 0x[0-9a-f]+.*$|\.$)");
                 v = std::regex_replace(v, tail, "");
-                if (report.variable.empty() && v.find("<null>") == std::string::npos) report.variable = v;
+                if (report.variable.empty() && v.find("<null>") == std::string::npos)
+                    report.variable = v;
                 continue;
             }
             // Not places in the code: where a thread or a mutex was first seen ("Mutex M25 created
             // at:" is where it was first locked, for a mutex TSan did not see constructed).
-            if (line.empty() || frame_of(line) || line.starts_with("Thread T") || line.starts_with("Cycle in") ||
-                line.starts_with("SUMMARY:") || (line.starts_with("Mutex ") && line.ends_with("created at:")))
+            if (line.empty() || frame_of(line) || line.starts_with("Thread T") ||
+                line.starts_with("Cycle in") || line.starts_with("SUMMARY:") ||
+                (line.starts_with("Mutex ") && line.ends_with("created at:")))
                 continue;
             std::vector<Frame> frames;
             for (std::size_t k = j + 1; k < end; ++k) {
@@ -219,10 +238,12 @@ std::vector<SanitizerReport> sanitizer_reports(std::string_view text) {
                 const std::string word = "thread " + id;
                 const std::size_t at = place.what.find(word);
                 if (at != std::string::npos &&
-                    (at + word.size() == place.what.size() || !std::isdigit(static_cast<unsigned char>(place.what[at + word.size()]))))
+                    (at + word.size() == place.what.size() ||
+                     !std::isdigit(static_cast<unsigned char>(place.what[at + word.size()]))))
                     place.what.insert(at + word.size(), " " + name);
             }
-            const auto mine = std::find_if(frames.begin(), frames.end(), [](const Frame& f) { return students(f.file); });
+            const auto mine = std::find_if(frames.begin(), frames.end(),
+                                           [](const Frame& f) { return students(f.file); });
             if (mine != frames.end()) {
                 place.location = short_location(mine->file);
                 place.function = mine->function;
@@ -256,7 +277,8 @@ std::string describe(const std::vector<SanitizerReport>& reports) {
             else
                 out += fmt::format("  {}: at {} in {}\n", p.what, p.location, p.function);
         }
-        if (const std::string m = meaning(r.kind); !m.empty()) out += "  What it means: " + m + "\n";
+        if (const std::string m = meaning(r.kind); !m.empty())
+            out += "  What it means: " + m + "\n";
     }
     return out;
 }

@@ -60,22 +60,31 @@ json failure_record(const Catch::AssertionStats& stats) {
         failure["expanded"] = visible(result.getExpandedExpression());
     }
     switch (result.getResultType()) {
-        case Catch::ResultWas::ThrewException: failure["kind"] = "exception"; break;
-        case Catch::ResultWas::FatalErrorCondition: failure["kind"] = "crash"; break;
-        case Catch::ResultWas::ExplicitFailure: failure["kind"] = "explicit"; break;
-        default: failure["kind"] = "assertion"; break;
+        case Catch::ResultWas::ThrewException:
+            failure["kind"] = "exception";
+            break;
+        case Catch::ResultWas::FatalErrorCondition:
+            failure["kind"] = "crash";
+            break;
+        case Catch::ResultWas::ExplicitFailure:
+            failure["kind"] = "explicit";
+            break;
+        default:
+            failure["kind"] = "assertion";
+            break;
     }
     // Catch2 copies the assertion's own message (an exception's text, FAIL's text) into the info
     // messages too; keep only the INFO / CAPTURE ones.
     json info = json::array();
     for (const Catch::MessageInfo& message : stats.infoMessages)
-        if (!(result.hasMessage() && message.message == result.getMessage())) info.push_back(message.message);
+        if (!(result.hasMessage() && message.message == result.getMessage()))
+            info.push_back(message.message);
     failure["info"] = std::move(info);
     return failure;
 }
 
 class WorkbookReporter : public Catch::StreamingReporterBase<WorkbookReporter> {
-public:
+  public:
     explicit WorkbookReporter(const Catch::ReporterConfig& config) : StreamingReporterBase(config) {
         // Capture what the code under test prints, per test case, instead of mixing it in.
         m_reporterPrefs.shouldRedirectStdOut = true;
@@ -134,7 +143,7 @@ public:
         StreamingReporterBase::testCaseEnded(stats);
     }
 
-private:
+  private:
     // One record, one line, written at once.
     void emit(std::string line) {
         line += '\n';

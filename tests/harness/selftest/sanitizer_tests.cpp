@@ -47,7 +47,8 @@ SUMMARY: ThreadSanitizer: data race /home/ana/workbook/starter/05-locks/bank.cpp
 }  // namespace
 
 TEST_CASE("a data race report gives the student's two lines, the threads and the variable") {
-    const auto reports = probe::sanitizer_reports(std::string("some output\n") + race_report + "total 42\n");
+    const auto reports =
+        probe::sanitizer_reports(std::string("some output\n") + race_report + "total 42\n");
     REQUIRE(reports.size() == 1);
     const probe::SanitizerReport& r = reports.front();
     CHECK(r.tool == "ThreadSanitizer");
@@ -58,12 +59,14 @@ TEST_CASE("a data race report gives the student's two lines, the threads and the
     CHECK(r.places[0].location == "05-locks/bank.cpp:57");
     CHECK(r.places[0].function == "Bank::total() const");
     CHECK(r.places[1].what == "Previous write of size 8 by thread T1 'teller-1'");
-    CHECK(r.places[1].location == "05-locks/bank.cpp:42");  // not the interceptor's, not libstdc++'s
+    CHECK(r.places[1].location ==
+          "05-locks/bank.cpp:42");  // not the interceptor's, not libstdc++'s
     CHECK(r.places[1].function == "Bank::transfer(unsigned long, unsigned long, long)");
 
     const std::string text = probe::describe(reports);
     CHECK(contains(text, "ThreadSanitizer: data race (memory from new, 40 bytes)\n"));
-    CHECK(contains(text, "  Read of size 8 by thread T2: at 05-locks/bank.cpp:57 in Bank::total() const\n"));
+    CHECK(contains(
+        text, "  Read of size 8 by thread T2: at 05-locks/bank.cpp:57 in Bank::total() const\n"));
     CHECK(contains(text, "What it means: two threads used the same variable"));
 }
 
@@ -110,11 +113,16 @@ SUMMARY: ThreadSanitizer: data race /w/starter/05-locks/bank.cpp:20 in locks::Co
 }
 
 TEST_CASE("library frames are told from the student's, for the transcript to fold them") {
-    CHECK(probe::is_library_frame("    #2 std::mutex::lock() /usr/include/c++/12/bits/std_mutex.h:100 (driver+0x1873)"));
-    CHECK(probe::is_library_frame("    #0 pthread_mutex_lock ../../../../src/libsanitizer/x.inc:4324 (libtsan.so.2+0x558e1)"));
-    CHECK(probe::is_library_frame("    #1 main /w/tests/05-locks/driver/driver.cpp:220 (driver+0x902f)"));
+    CHECK(probe::is_library_frame(
+        "    #2 std::mutex::lock() /usr/include/c++/12/bits/std_mutex.h:100 (driver+0x1873)"));
+    CHECK(
+        probe::is_library_frame("    #0 pthread_mutex_lock ../../../../src/libsanitizer/x.inc:4324 "
+                                "(libtsan.so.2+0x558e1)"));
+    CHECK(probe::is_library_frame(
+        "    #1 main /w/tests/05-locks/driver/driver.cpp:220 (driver+0x902f)"));
     CHECK(probe::is_library_frame("    #9 <null> <null> (libstdc++.so.6+0xd44a2)"));
-    CHECK_FALSE(probe::is_library_frame("    #0 locks::Counter::increment() /w/starter/05-locks/bank.cpp:20 (driver+0x1)"));
+    CHECK_FALSE(probe::is_library_frame(
+        "    #0 locks::Counter::increment() /w/starter/05-locks/bank.cpp:20 (driver+0x1)"));
     CHECK_FALSE(probe::is_library_frame("  Write of size 8 at 0x7fffffffdd18 by thread T2:"));
 }
 
@@ -127,7 +135,8 @@ TEST_CASE("text without a report has none, and the same report twice is describe
 }
 
 #ifdef FIXTURE_RACY
-TEST_CASE("a real ThreadSanitizer run: the race and the lock-order inversion at the fixture's lines") {
+TEST_CASE(
+    "a real ThreadSanitizer run: the race and the lock-order inversion at the fixture's lines") {
     probe::Program racy(FIXTURE_RACY, {});
     const probe::ExitStatus status = racy.wait_exit(probe::scaled(20s));
     CHECK(contains(racy.out(), "total 2000"));  // the right total, all the same
@@ -139,7 +148,8 @@ TEST_CASE("a real ThreadSanitizer run: the race and the lock-order inversion at 
         CHECK(place.location == "fixtures/racy.cpp:16");
         CHECK(place.function == "add");
     }
-    CHECK((contains(reports[0].places[0].what, "'adder-1'") || contains(reports[0].places[1].what, "'adder-1'")));
+    CHECK((contains(reports[0].places[0].what, "'adder-1'") ||
+           contains(reports[0].places[1].what, "'adder-1'")));
     CHECK(reports[1].kind == "lock-order-inversion (potential deadlock)");
     const std::string text = probe::describe(reports);
     CHECK(contains(text, "at fixtures/racy.cpp:26 in second_then_first"));
@@ -176,7 +186,8 @@ TEST_CASE("interactive stdin: lines written as the test goes, then end of file")
     options.interactive_stdin = true;
     probe::Program echo(FIXTURE_STDIN_ECHO, {}, options);
     echo.write_input("one\n");
-    CHECK(echo.wait_for_line([](std::string_view l) { return l == "got one"; }, "the first answer") == "got one");
+    CHECK(echo.wait_for_line([](std::string_view l) { return l == "got one"; },
+                             "the first answer") == "got one");
     echo.write_input("two\n");
     echo.wait_for_line([](std::string_view l) { return l == "got two"; }, "the second answer");
     echo.close_input();
