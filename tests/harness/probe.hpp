@@ -11,9 +11,9 @@
 //   probe/common.hpp      Failure, deadlines (scaled, step_deadline), escaping bytes for display
 //   probe/transcript.hpp  the transcript of a test case (log, transcript, clear_transcript)
 //   probe/process.hpp     the program under test (Program, ExitStatus, Faults, program_under_test)
-//   probe/tcp.hpp         TCP connections and addresses (Connection, Listener, ClosedPort,
-//   Endpoint) probe/udp.hpp         a UDP socket of the test's own (UdpSocket) probe/random.hpp
-//   seeded random values (Random)
+//   probe/tcp.hpp         TCP: Endpoint, Connection, Listener, ClosedPort, port_can_be_bound
+//   probe/udp.hpp         a UDP socket of the test's own (UdpSocket)
+//   probe/random.hpp      seeded random values (Random)
 // probe/internal.hpp holds what the layers share among themselves; tests never include it.
 #pragma once
 

@@ -34,7 +34,7 @@ milliseconds scaled(milliseconds base);
 // Default deadline for one step (a line, a connection, an exit): 5 s, scaled.
 milliseconds step_deadline();
 
-// ---- escaping ----------------------------------------------------------------------------------
+// ---- escaping --------------------------------------------------------------------------------
 
 // Escapes bytes for display: printable ASCII as is, \r \n \t \\ \" as escapes, and every other byte
 // as \xNN (lowercase hex). So "reçu" shows as "re\xc3\xa7u".

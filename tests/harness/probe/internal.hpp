@@ -21,8 +21,7 @@
 namespace probe {
 namespace detail {
 
-// ---- common.cpp
-// ----------------------------------------------------------------------------------
+// ---- common.cpp ------------------------------------------------------------------------------
 
 // "Connection refused": the English text of an errno value (strerrordesc_np is thread-safe and
 // ignores the locale, unlike strerror).
@@ -39,15 +38,13 @@ void close_fd(int& fd) noexcept;
 // The whole number in the environment variable `name` if set, else `seed`; and whether it was set.
 std::pair<std::uint64_t, bool> seed_from(const char* name, std::uint64_t seed);
 
-// ---- transcript.cpp
-// ------------------------------------------------------------------------------
+// ---- transcript.cpp --------------------------------------------------------------------------
 
 // The next name for a socket of the test's: "client-N", "server-N" or "udp-N" for `role` "client",
 // "server" or "udp", numbered from 1 in each test case.
 std::string next_name(const char* role);
 
-// ---- tcp.cpp: addresses
-// --------------------------------------------------------------------------
+// ---- tcp.cpp: addresses ----------------------------------------------------------------------
 
 struct Address {
     sockaddr_storage storage{};
@@ -65,8 +62,7 @@ Endpoint endpoint_of(const sockaddr_storage& storage);
 // The socket's own address, or its peer's. Throws Failure if it has none.
 Endpoint socket_name(int fd, bool peer);
 
-// ---- environment.cpp
-// -----------------------------------------------------------------------------
+// ---- environment.cpp -------------------------------------------------------------------------
 
 struct Environment {
     std::vector<std::string> variables;  // "NAME=value", for execve
@@ -80,8 +76,7 @@ Environment program_environment(const std::filesystem::path& program,
                                 const Program::Options& options);
 void remove_files(const std::vector<std::string>& files) noexcept;
 
-// ---- process.cpp
-// ---------------------------------------------------------------------------------
+// ---- process.cpp -----------------------------------------------------------------------------
 
 constexpr int out_stream = 0;
 constexpr int err_stream = 1;

@@ -357,7 +357,7 @@ void Program::State::run_drain() noexcept {
     }
 }
 
-// ---- the SIGTERM group registry ----------------------------------------------------------------
+// ---- the SIGTERM group registry --------------------------------------------------------------
 
 namespace {
 
@@ -413,8 +413,7 @@ void prepare_parent() {
     });
 }
 
-// ---- starting and stopping
-// -----------------------------------------------------------------------
+// ---- starting and stopping -------------------------------------------------------------------
 
 // The command as a student can paste it into bash: 'quoted' words, $'...' for unprintable bytes
 // (but for an argument longer than 120 bytes, shown by its start and size).
@@ -1024,7 +1023,7 @@ std::string Program::last_lines(std::size_t n) const {
     return state_->last_lines(n);
 }
 
-// ---- /proc --------------------------------------------------------------------------------------
+// ---- /proc -----------------------------------------------------------------------------------
 
 namespace {
 
