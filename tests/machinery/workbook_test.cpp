@@ -58,25 +58,48 @@ TEST_CASE("a broken manifest is refused with the file and the field named") {
         return std::string("no error");
     };
     CHECK(error_of("{").find("not valid JSON") != std::string::npos);
-    CHECK(error_of("{}").find("\"lessons\"") != std::string::npos);
-    CHECK(error_of(R"({"lessons":[{"slug":"01-x"}]})").find("missing \"title\"") !=
-          std::string::npos);
+    CHECK(error_of("{}").find("\"format_version\": 1") != std::string::npos);
+    CHECK(error_of(R"({"format_version":2,"lessons":[]})")
+              .find("format_version 2, and this workbook reads 1") != std::string::npos);
+    CHECK(error_of(R"({"format_version":1})").find("\"lessons\"") != std::string::npos);
     CHECK(
         error_of(
-            R"({"lessons":[{"slug":"x","title":"t","kind":"unit","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
+            R"({"format_version":1,"lessons":[{"slug":"01-x","title":"t","kind":"unit","program":"driver","files":["a.cpp"],"hints":["h"],"points":1,"timeout":1}]})")
+            .find("lessons/01-x/hints.md, not in the manifest") != std::string::npos);
+    CHECK(
+        error_of(R"({"format_version":1,"lessons":[{"slug":"01-x"}]})").find("missing \"title\"") !=
+        std::string::npos);
+    CHECK(
+        error_of(
+            R"({"format_version":1,"lessons":[{"slug":"x","title":"t","kind":"unit","files":["a.cpp"],"points":1,"timeout":1}]})")
             .find("start with its number") != std::string::npos);
     CHECK(
         error_of(
-            R"({"lessons":[{"slug":"01-x","title":"t","kind":"daemon","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
+            R"({"format_version":1,"lessons":[{"slug":"01-x","title":"t","kind":"daemon","files":["a.cpp"],"points":1,"timeout":1}]})")
             .find("kind must be") != std::string::npos);
     CHECK(
         error_of(
-            R"({"lessons":[{"slug":"01-x","title":"t","kind":"server","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
+            R"({"format_version":1,"lessons":[{"slug":"01-x","title":"t","kind":"server","files":["a.cpp"],"points":1,"timeout":1}]})")
             .find("\"program\"") != std::string::npos);
     CHECK(
         error_of(
-            R"({"lessons":[{"slug":"01-x","title":"t","kind":"unit","files":["a.cpp"],"hints":[],"points":1,"timeout":1}]})")
+            R"({"format_version":1,"lessons":[{"slug":"01-x","title":"t","kind":"unit","files":["a.cpp"],"points":1,"timeout":1}]})")
             .find("\"driver\"") != std::string::npos);
+}
+
+TEST_CASE("hints: one per \"## \" section of hints.md, its heading and its text") {
+    const auto hints = parse_hints(
+        "# Hints: a lesson\n\nAn introduction, not a hint.\n\n## First\n\nOne line.\nTwo "
+        "lines.\n\n\n"
+        "## Second, with code\n\n```cpp\n## not a heading inside a code block\n```\n## Empty\n");
+    REQUIRE(hints.size() == 3);
+    CHECK(hints[0].title == "First");
+    CHECK(hints[0].text == "One line.\nTwo lines.\n");
+    CHECK(hints[1].title == "Second, with code");
+    CHECK(hints[1].text == "```cpp\n## not a heading inside a code block\n```\n");
+    CHECK(hints[2].title == "Empty");
+    CHECK(hints[2].text.empty());
+    CHECK(parse_hints("no heading at all\n").empty());
 }
 
 TEST_CASE("records: only finished test cases count, and a cut-off line is ignored") {

@@ -169,9 +169,11 @@ int cmd_hint(Context& ctx, const std::string& key) {
     int& seen = ctx.state.hints_shown[lesson->slug];
     const int total = static_cast<int>(lesson->hints.size());
     const int index = std::min(seen, total - 1);
-    std::cout << ctx.ui.bold(fmt::format("Hint {} of {} for {}:", index + 1, total, lesson->slug))
+    const Hint& hint = lesson->hints[index];
+    std::cout << ctx.ui.bold(fmt::format("Hint {} of {} for {}: {}", index + 1, total, lesson->slug,
+                                         hint.title))
               << "\n"
-              << indent(lesson->hints[index], 2);
+              << indent(hint.text, 2);
     if (index + 1 < total)
         std::cout << ctx.ui.dim(fmt::format("Run ./workbook hint {} again for a more specific one.",
                                             lesson->number()))

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "files.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -39,6 +41,31 @@ std::optional<int> leading_number(std::string_view text) {
 
 }  // namespace
 
+std::vector<Hint> parse_hints(std::string_view markdown) {
+    std::vector<Hint> hints;
+    bool in_code = false;
+    std::size_t from = 0;
+    while (from < markdown.size()) {
+        std::size_t end = markdown.find('\n', from);
+        if (end == std::string_view::npos) end = markdown.size();
+        const std::string_view line = markdown.substr(from, end - from);
+        from = end + 1;
+        if (line.starts_with("```")) in_code = !in_code;
+        if (!in_code && line.starts_with("## ")) {
+            hints.push_back({std::string(line.substr(3)), ""});
+        } else if (!hints.empty()) {
+            hints.back().text += line;
+            hints.back().text += '\n';
+        }
+    }
+    for (Hint& hint : hints) {
+        const auto first = hint.text.find_first_not_of('\n');
+        hint.text.erase(0, first == std::string::npos ? hint.text.size() : first);
+        while (hint.text.ends_with("\n\n")) hint.text.pop_back();
+    }
+    return hints;
+}
+
 std::string Lesson::number() const {
     return slug.substr(0, slug.find('-'));
 }
@@ -60,6 +87,12 @@ Manifest Manifest::load(const std::filesystem::path& file) {
     } catch (const json::parse_error& e) {
         throw std::runtime_error(fmt::format("{} is not valid JSON: {}", file.string(), e.what()));
     }
+    if (!doc.contains("format_version") || !doc["format_version"].is_number_integer())
+        throw std::runtime_error(
+            fmt::format("{}: expected \"format_version\": {}", file.string(), manifest_format));
+    if (const int version = doc["format_version"].get<int>(); version != manifest_format)
+        throw std::runtime_error(fmt::format("{}: format_version {}, and this workbook reads {}",
+                                             file.string(), version, manifest_format));
     if (!doc.contains("lessons") || !doc["lessons"].is_array())
         throw std::runtime_error(fmt::format("{}: expected a \"lessons\" array", file.string()));
 
@@ -72,7 +105,6 @@ Manifest Manifest::load(const std::filesystem::path& file) {
         lesson.title = field<std::string>(entry, "title", where);
         lesson.kind = field<std::string>(entry, "kind", where);
         lesson.files = field<std::vector<std::string>>(entry, "files", where);
-        lesson.hints = field<std::vector<std::string>>(entry, "hints", where);
         lesson.points = field<int>(entry, "points", where);
         lesson.timeout = field<int>(entry, "timeout", where);
         lesson.sanitizers = field_or<std::vector<std::string>>(entry, "sanitizers", where, {});
@@ -86,6 +118,11 @@ Manifest Manifest::load(const std::filesystem::path& file) {
             throw std::runtime_error(
                 where + ": a lesson names its \"program\" (a unit lesson's is \"driver\")");
         if (lesson.files.empty()) throw std::runtime_error(where + ": \"files\" is empty");
+        if (entry.contains("hints"))
+            throw std::runtime_error(
+                fmt::format("{}: hints are written in lessons/{}/hints.md, not in the manifest",
+                            where, lesson.slug));
+        lesson.hints = parse_hints(read_file(file.parent_path() / lesson.slug / "hints.md"));
         manifest.lessons.push_back(std::move(lesson));
     }
     return manifest;

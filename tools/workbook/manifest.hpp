@@ -9,6 +9,19 @@
 
 namespace workbook {
 
+// One hint: a "## " section of lessons/<slug>/hints.md, its heading and the text under it.
+struct Hint {
+    std::string title;
+    std::string text;
+};
+
+// The hints of a hints.md: one per "## " heading (outside ``` blocks), in order; what comes
+// before the first heading is the file's introduction, not a hint.
+std::vector<Hint> parse_hints(std::string_view markdown);
+
+// The manifest's format; a manifest of another says which it is, and is refused.
+constexpr int manifest_format = 1;
+
 struct Lesson {
     std::string
         slug;  // "02-first-server": the folder name in lessons/, starter/, solutions/, tests/
@@ -17,8 +30,9 @@ struct Lesson {
     // The executable's name: a server's or client's, or a unit lesson's driver (the student's code
     // and the workbook's main() that calls it, run by the tests as a process of its own).
     std::string program;
-    std::vector<std::string> files;       // what the student edits, relative to starter/<slug>/
-    std::vector<std::string> hints;       // ordered, each more specific than the last
+    std::vector<std::string> files;  // what the student edits, relative to starter/<slug>/
+    std::vector<Hint>
+        hints;  // from lessons/<slug>/hints.md: ordered, each more specific than the last
     std::vector<std::string> sanitizers;  // "asan", "tsan"
     int points = 0;
     int timeout = 60;  // seconds for the whole test run of this lesson

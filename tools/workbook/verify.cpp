@@ -111,7 +111,14 @@ std::string layout_problems(const fs::path& root, const Lesson& lesson) {
             note(fmt::format(
                 "starter/{0}/{1} and solutions/{0}/{1} differ: the contract is one text",
                 lesson.slug, name));
-    if (lesson.hints.size() < 3) note("the manifest gives fewer than three hints");
+    if (lesson.hints.size() < 3)
+        note(fmt::format(
+            "lessons/{}/hints.md has fewer than three hints (a hint is a \"## \" section)",
+            lesson.slug));
+    for (const Hint& hint : lesson.hints)
+        if (hint.text.empty())
+            note(fmt::format("lessons/{}/hints.md: the hint \"{}\" has no text", lesson.slug,
+                             hint.title));
     return problems;
 }
 
