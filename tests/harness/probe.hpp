@@ -14,6 +14,8 @@
 //   probe/tcp.hpp         TCP: Endpoint, Connection, Listener, ClosedPort, port_can_be_bound
 //   probe/udp.hpp         a UDP socket of the test's own (UdpSocket)
 //   probe/random.hpp      seeded random values (Random)
+// and protocol helpers on top of Connection:
+//   probe/frames.hpp      length-prefixed frames (frame, receive_frame)
 // probe/internal.hpp holds what the layers share among themselves; tests never include it.
 #pragma once
 
@@ -21,6 +23,7 @@
 #include "probe/process.hpp"
 
 #include "probe/common.hpp"
+#include "probe/frames.hpp"
 #include "probe/random.hpp"
 #include "probe/tcp.hpp"
 #include "probe/transcript.hpp"

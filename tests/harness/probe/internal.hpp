@@ -76,6 +76,15 @@ Environment program_environment(const std::filesystem::path& program,
                                 const Program::Options& options);
 void remove_files(const std::vector<std::string>& files) noexcept;
 
+// ---- frames.cpp: what every protocol helper reads with ------------------------------------
+
+// Exactly `n` bytes (Connection::receive_exactly) of `part` ("the frame's payload"), within what is
+// left until `until`. When only some of them arrived before the connection ended or the deadline
+// passed, the Failure starts with how many and which, then gives the reader's own cause; the
+// transcript says so too.
+std::string receive_part(Connection& connection, std::size_t n, std::string_view part,
+                         Clock::time_point until);
+
 // ---- process.cpp -----------------------------------------------------------------------------
 
 constexpr int out_stream = 0;

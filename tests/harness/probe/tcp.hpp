@@ -87,6 +87,9 @@ class Connection {
     std::string receive_line(std::string_view what, milliseconds deadline = step_deadline());
     // Everything received so far.
     const std::string& received() const { return received_; }
+    // What was received after the cursor: the bytes the next reader with a cursor starts from
+    // (after a reader failed, the part of what it waited for that did arrive).
+    std::string_view unread() const { return std::string_view(received_).substr(cursor_); }
 
   private:
     friend class Listener;

@@ -8,6 +8,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include <doctest/doctest.h>
 
 #include "probe.hpp"
 
@@ -41,6 +44,17 @@ inline milliseconds margin() {
     return probe::scaled(1500ms);
 }
 
+// What `step` threw as probe::Failure, checking that it threw when `deadline` had passed: not
+// before, and not a deadline later.
+template <class Step>
+std::string failure_at_deadline(milliseconds deadline, Step&& step) {
+    const auto start = Clock::now();
+    std::string message = failure_of(std::forward<Step>(step));
+    CHECK(since(start) >= deadline);
+    CHECK(since(start) < deadline + margin());
+    return message;
+}
+
 // True once no process of the group is left (not even a zombie: all were reaped).
 inline bool group_gone(pid_t group) {
     return ::kill(-group, 0) == -1 && errno == ESRCH;
@@ -48,6 +62,14 @@ inline bool group_gone(pid_t group) {
 inline bool process_gone(pid_t pid) {
     return ::kill(pid, 0) == -1 && errno == ESRCH;
 }
+
+// A connection from the test to itself: `client` connected to `server`, for a test that plays
+// both sides to produce each outcome on purpose.
+struct Pair {
+    probe::Listener listener;
+    probe::Connection client = probe::Connection::connect("127.0.0.1", listener.port());
+    probe::Connection server = listener.accept();
+};
 
 // Sets an environment variable for one scope.
 class ScopedEnv {

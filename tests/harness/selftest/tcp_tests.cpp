@@ -18,13 +18,6 @@ bool ends_line(std::string_view bytes) {
     return bytes.ends_with('\n');
 }
 
-// A connection from the test to itself: `client` connected to `server`.
-struct Pair {
-    probe::Listener listener;
-    probe::Connection client = probe::Connection::connect("127.0.0.1", listener.port());
-    probe::Connection server = listener.accept();
-};
-
 }  // namespace
 
 TEST_CASE("talking to a well-behaved server: connect, send, receive, end of file, all logged") {
