@@ -6,6 +6,7 @@
 #include "grade.hpp"
 #include "manifest.hpp"
 #include "results.hpp"
+#include "scaffold.hpp"
 #include "state.hpp"
 #include "ui.hpp"
 #include "verify.hpp"
@@ -418,6 +419,26 @@ int cmd_index(const Context& ctx, bool write) {
     return 0;
 }
 
+int cmd_new(const Context& ctx, const NewLesson& lesson) {
+    std::vector<fs::path> written;
+    try {
+        written = scaffold_lesson(ctx.root, lesson);
+    } catch (const std::runtime_error& e) {
+        std::cerr << "workbook new: " << e.what() << "\n";
+        return 2;
+    }
+    std::cout << fmt::format("Lesson {} is laid out; these files are yours to fill in:\n",
+                             lesson.slug);
+    for (const fs::path& file : written) std::cout << "  " << file.string() << "\n";
+    std::cout << fmt::format(
+        "Its one test case fails until you write the tests. Next: ./workbook verify --quick says "
+        "what\n"
+        "is missing; docs/how-it-works.md (\"Adding a lesson\") has every step. ./workbook index "
+        "--write\n"
+        "adds it to README.md's table.\n");
+    return 0;
+}
+
 // Which edition this is decides which commands there are, so --root is read before the rest.
 fs::path root_before_parsing(int argc, char** argv) {
     CLI::App first;
@@ -518,9 +539,18 @@ static int workbook_main(int argc, char** argv) {
     auto* index = app.add_subcommand(
         "index", "Maintainers: the lessons table for README.md, from the manifest");
     index->add_flag("--write", write_index, "Replace the table in README.md");
+    NewLesson new_lesson;
+    auto* scaffold = app.add_subcommand(
+        "new", "Maintainers: a new lesson in the right shape: new 06-echo-stream --kind server");
+    scaffold->add_option("slug", new_lesson.slug, "NN-name, as in 06-echo-stream")->required();
+    scaffold->add_option("--kind", new_lesson.kind, "unit, server or client")
+        ->required()
+        ->check(CLI::IsMember({"unit", "server", "client"}));
+    scaffold->add_option("--title", new_lesson.title, "The lesson's title (default: its name)");
     app.require_subcommand(0, 1);
     // The student edition lists none of the teachers' commands, and they only say whose they are.
-    const std::vector<CLI::App*> teachers{verify, grade, doctor, export_student, classroom, index};
+    const std::vector<CLI::App*> teachers{verify,    grade, doctor,  export_student,
+                                          classroom, index, scaffold};
     const bool student_edition = is_student_edition(root_before_parsing(argc, argv));
     if (student_edition)
         for (CLI::App* command : teachers) {
@@ -581,6 +611,7 @@ static int workbook_main(int argc, char** argv) {
     if (*reset) return cmd_reset(ctx, key);
     if (*run) return cmd_run(ctx, key, run_args);
     if (*index) return cmd_index(ctx, write_index);
+    if (*scaffold) return cmd_new(ctx, new_lesson);
     if (*doctor) return cmd_doctor(ctx);
     if (*classroom) {
         std::cout << classroom_workflow(ctx.manifest);
