@@ -395,9 +395,13 @@ TEST_CASE("a test program stopped by SIGTERM first ends the groups of the progra
             "the grandchild still runs after its grandparent, the test program, was stopped");
         ::close(watch);
     }
-    // It died (a zombie, adopted by this process as child subreaper): reap it.
-    int status = 0;
-    ::waitpid(grandchild, &status, WNOHANG);
+    // It died. Its zombie comes to this process (the child subreaper) only once its parent, killed
+    // at the same moment, has finished dying too, and the test program after it: reap it then.
+    const auto until = Clock::now() + probe::scaled(5000ms);
+    while (!process_gone(grandchild) && Clock::now() < until) {
+        int status = 0;
+        if (::waitpid(grandchild, &status, WNOHANG) <= 0) ::poll(nullptr, 0, 10);
+    }
     CHECK(process_gone(grandchild));
 }
 
