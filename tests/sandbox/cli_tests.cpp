@@ -132,7 +132,7 @@ TEST_CASE(
         Workspace w;
         const Result r = run(w, Call{with({"--wall", "1"}), {fixture("sleep_forever")}});
         INFO(r.describe());
-        CHECK(r.outcome() == "timeout");
+        CHECK(r.outcome() == "time-out");
         CHECK(leftovers(w, r) == "");
     }
     {

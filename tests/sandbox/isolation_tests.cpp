@@ -374,7 +374,7 @@ TEST_CASE("user isolation as root: the same confinement inside a user namespace"
     fork_bomb.command = {fixture("fork_bomb")};
     const Result b = run(bomb, fork_bomb);
     INFO(b.describe());
-    CHECK((b.outcome() == "pids" || b.outcome() == "timeout"));
+    CHECK((b.outcome() == "pids" || b.outcome() == "time-out"));
     CHECK(leftovers(bomb, b) == "");
 }
 

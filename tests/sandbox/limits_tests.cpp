@@ -56,7 +56,7 @@ TEST_CASE("a program that sleeps for ever is killed on the wall clock: timeout")
     Workspace w;
     const Result r = run_checked(w, {"--wall", "1"}, {fixture("sleep_forever")});
     INFO(r.describe());
-    CHECK(r.outcome() == "timeout");
+    CHECK(r.outcome() == "time-out");
     CHECK(r.report.value("message", std::string()) ==
           "killed after 1 s of wall-clock time (the program did not finish)");
     CHECK(r.number("wall_ms") >= 1000);
@@ -138,7 +138,7 @@ TEST_CASE("a fork bomb is contained by the process limit, reported, and leaves n
         CHECK(contains(r.report.value("message", std::string()), "more than 32 processes"));
     } else {
         MESSAGE("no pids cgroup here: RLIMIT_NPROC contains it, but cannot tell it was hit");
-        CHECK(r.outcome() == "timeout");
+        CHECK(r.outcome() == "time-out");
     }
     CHECK(r.number("wall_ms") < 4000);
 }

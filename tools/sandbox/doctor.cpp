@@ -109,7 +109,7 @@ json trial_run(Isolation isolation) {
     json result;
     try {
         const Report report = run_confined(o);
-        result = json{{"ok", report.outcome == "ok"},
+        result = json{{"ok", report.outcome == Outcome::ok},
                       {"outcome", report.outcome},
                       {"message", report.message},
                       {"wall_ms", report.wall_ms},

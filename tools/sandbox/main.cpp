@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
 
         const sandbox::Report report = sandbox::run_confined(options);
         sandbox::write_report(report, options.report_file);
-        return report.outcome == "internal" ? internal_error : ran;
+        return report.outcome == sandbox::Outcome::internal ? internal_error : ran;
     } catch (const sandbox::UsageError& e) {
         std::cerr << "workbook-sandbox: " << e.what()
                   << "\n(workbook-sandbox --help lists the options)\n";

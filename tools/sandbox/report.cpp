@@ -13,37 +13,22 @@
 
 namespace sandbox {
 
-nlohmann::ordered_json Report::to_json() const {
-    return nlohmann::ordered_json{{"outcome", outcome},
-                                  {"exit_code", exit_code},
-                                  {"signal", signal},
-                                  {"signal_name", signal_name},
-                                  {"wall_ms", wall_ms},
-                                  {"cpu_ms", cpu_ms},
-                                  {"isolation", isolation},
-                                  {"limits_enforced", limits_enforced},
-                                  {"cpu_weight", cpu_weight},
-                                  {"output_truncated", output_truncated},
-                                  {"records_truncated", records_truncated},
-                                  {"message", message}};
-}
-
 namespace {
 
-std::string outcome_of(const Ending& e, const LimitsAsked& limits) {
+Outcome outcome_of(const Ending& e, const LimitsAsked& limits) {
     const int signal = e.signal.value_or(0);
     const bool cpu_used_up = limits.cpu_seconds && e.cpu_seconds + 0.05 >= *limits.cpu_seconds;
-    if (e.exit_code == 0 && e.killed == KillReason::none) return "ok";
-    if (e.killed == KillReason::output) return "output";
+    if (e.exit_code == 0 && e.killed == KillReason::none) return Outcome::ok;
+    if (e.killed == KillReason::output) return Outcome::output;
     if (e.killed == KillReason::cpu || signal == SIGXCPU || (signal == SIGKILL && cpu_used_up))
-        return "cpu";
-    if (e.oom_kills > 0) return "memory";
-    if (e.pids_hits > 0) return "pids";
-    if (signal == SIGXFSZ) return "file-size";
-    if (e.killed == KillReason::wall) return "timeout";
-    if (e.signal) return "signal";
-    if (e.exit_code) return "exit";
-    return "internal";
+        return Outcome::cpu;
+    if (e.oom_kills > 0) return Outcome::memory;
+    if (e.pids_hits > 0) return Outcome::pids;
+    if (signal == SIGXFSZ) return Outcome::file_size;
+    if (e.killed == KillReason::wall) return Outcome::time_out;
+    if (e.signal) return Outcome::signal;
+    if (e.exit_code) return Outcome::exit;
+    return Outcome::internal;
 }
 
 std::string wall_clause(const Ending& e, const LimitsAsked& limits) {
@@ -53,39 +38,40 @@ std::string wall_clause(const Ending& e, const LimitsAsked& limits) {
                : "";
 }
 
-std::string message_for(const std::string& outcome, const Ending& e, const LimitsAsked& limits) {
+std::string message_for(Outcome outcome, const Ending& e, const LimitsAsked& limits) {
     const auto mib = [](std::optional<std::uint64_t> n) {
         return n ? size_text(*n * 1024 * 1024) : std::string("its limit");
     };
-    if (outcome == "ok") return "the program exited normally (status 0)";
-    if (outcome == "exit") return fmt::format("the program exited with status {}", *e.exit_code);
-    if (outcome == "signal") {
+    if (outcome == Outcome::ok) return "the program exited normally (status 0)";
+    if (outcome == Outcome::exit)
+        return fmt::format("the program exited with status {}", *e.exit_code);
+    if (outcome == Outcome::signal) {
         return fmt::format("the program was killed by signal {} ({})", signal_name(*e.signal),
                            signal_description(*e.signal));
     }
-    if (outcome == "timeout") {
+    if (outcome == Outcome::time_out) {
         return fmt::format("killed after {} of wall-clock time (the program did not finish)",
                            duration_text(limits.wall_seconds));
     }
-    if (outcome == "cpu") {
+    if (outcome == Outcome::cpu) {
         return fmt::format("killed after using {} of CPU time, its limit (a loop that never ends?)",
                            limits.cpu_seconds ? duration_text(*limits.cpu_seconds) : "all its");
     }
-    if (outcome == "memory") {
+    if (outcome == Outcome::memory) {
         return fmt::format(
             "killed by the out-of-memory killer: the program needed more than its {} of memory",
             mib(limits.memory_mib));
     }
-    if (outcome == "pids") {
+    if (outcome == Outcome::pids) {
         return fmt::format(
             "the program tried to run more than {} processes and threads at once (a fork bomb?){}",
             limits.pids ? std::to_string(*limits.pids) : "its limit of", wall_clause(e, limits));
     }
-    if (outcome == "output") {
+    if (outcome == Outcome::output) {
         return fmt::format("killed for printing more than {} on its {}",
                            size_text(limits.output_cap), e.killed_stream);
     }
-    if (outcome == "file-size") {
+    if (outcome == Outcome::file_size) {
         return fmt::format("killed for writing a file larger than {}", mib(limits.fsize_mib));
     }
     return "the sandbox lost track of the program (no exit status was recorded)";
@@ -97,7 +83,7 @@ void decide(const Ending& ending, const LimitsAsked& limits, Report& report) {
     report.wall_ms = std::llround(ending.wall_seconds * 1000.0);
     report.cpu_ms = std::llround(ending.cpu_seconds * 1000.0);
     if (ending.internal_error) {
-        report.outcome = "internal";
+        report.outcome = Outcome::internal;
         report.message = "the sandbox itself failed, not the program: " + *ending.internal_error;
         return;
     }
@@ -111,7 +97,7 @@ void decide(const Ending& ending, const LimitsAsked& limits, Report& report) {
 void write_report(const Report& report, const std::optional<std::filesystem::path>& file) {
     // "replace": a path or message that is not UTF-8 must not make the report itself fail.
     const std::string text =
-        report.to_json().dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) +
+        nlohmann::json(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
         "\n";
     if (!file) {
         std::cerr << text << std::flush;

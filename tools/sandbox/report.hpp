@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "../workbook/sandbox_report.hpp"  // Report and Outcome, shared with ./workbook grade
 
 namespace sandbox {
 
@@ -38,32 +38,12 @@ struct LimitsAsked {
     std::uint64_t output_cap = 0;
 };
 
-struct Report {
-    std::string outcome =
-        "internal";           // ok exit signal timeout cpu memory pids output file-size internal
-    int exit_code = -1;       // the program's exit status; -1 if it did not exit by itself
-    int signal = 0;           // the signal that killed it; 0 if none
-    std::string signal_name;  // "SIGSEGV"; "" if none
-    long long wall_ms = 0;
-    long long cpu_ms = 0;
-    std::string isolation = "none";  // root, user or none
-    std::vector<std::string> limits_enforced;
-    // The run had a cpu cgroup of its own: it shared the CPU equally with the runs beside it,
-    // whatever its number of processes. Without one, each of its processes competed on its own.
-    bool cpu_weight = false;
-    bool output_truncated = false;   // stdout or stderr went past --output
-    bool records_truncated = false;  // descriptor 3 went past 16 MiB
-    std::string message;             // one plain sentence for a teacher
-
-    nlohmann::ordered_json to_json() const;
-};
-
 // Fills outcome, exit_code, signal, signal_name, message, wall_ms and cpu_ms from the facts.
 // Rules, first match wins:
-//   internal error -> "internal"; exited 0 and not killed -> "ok"; killed for output -> "output";
-//   killed for CPU, SIGXCPU, or SIGKILL with the CPU limit used up -> "cpu"; the OOM killer fired
-//   -> "memory"; a fork was refused by the process limit -> "pids"; SIGXFSZ -> "file-size";
-//   killed on the wall clock -> "timeout"; other signal -> "signal"; other exit -> "exit".
+//   internal error -> internal; exited 0 and not killed -> ok; killed for output -> output;
+//   killed for CPU, SIGXCPU, or SIGKILL with the CPU limit used up -> cpu; the OOM killer fired
+//   -> memory; a fork was refused by the process limit -> pids; SIGXFSZ -> file_size;
+//   killed on the wall clock -> time_out; other signal -> signal; other exit -> exit.
 // A resource limit that was hit explains a time-out better than the time-out itself: a fork bomb
 // that is stopped by the process limit spins until the wall clock ends it, and is reported "pids".
 void decide(const Ending& ending, const LimitsAsked& limits, Report& report);

@@ -1,4 +1,5 @@
 #include "grade.hpp"
+#include "sandbox_report.hpp"
 
 #include "files.hpp"
 #include "results.hpp"
@@ -417,14 +418,13 @@ struct Limits {
     bool scratch_writable = true;
 };
 
+// A run in workbook-sandbox: its report (the one definition both programs share), and what it
+// printed.
 struct Confined {
-    std::string outcome;  // as workbook-sandbox reports it; "internal" if it failed itself
-    int exit_code = 0;
-    std::string signal_name;
-    std::string message;
-    std::string isolation;
+    sandbox::Report report;  // outcome internal if the sandbox itself failed
     std::string out, err, records;
-    bool ok() const { return outcome == "ok"; }
+    bool ok() const { return report.outcome == sandbox::Outcome::ok; }
+    bool internal() const { return report.outcome == sandbox::Outcome::internal; }
 };
 
 class Sandbox {
@@ -480,16 +480,16 @@ class Sandbox {
         const CommandResult r = run_command(cmd, outer);
         Confined c;
         const json report = json::parse(read_file(run_dir / "report.json"), nullptr, false);
-        if (!r.ok() || !report.is_object()) {
-            c.outcome = "internal";
-            c.message = fmt::format("the sandbox {}: {}{}", r.describe(), r.out, r.err);
+        try {
+            if (!r.ok()) throw std::runtime_error(r.describe());
+            c.report = report.get<sandbox::Report>();
+        } catch (const std::exception& e) {
+            c.report = {};
+            c.report.message =
+                fmt::format("the sandbox {}: {}{}",
+                            r.ok() ? "wrote no report grade can read" : e.what(), r.out, r.err);
             return c;
         }
-        c.outcome = report.value("outcome", "internal");
-        c.exit_code = report.value("exit_code", 0);
-        c.signal_name = report.value("signal_name", "");
-        c.message = report.value("message", "");
-        c.isolation = report.value("isolation", "");
         c.out = read_file(run_dir / "stdout");
         c.err = read_file(run_dir / "stderr");
         c.records = read_file(run_dir / "records.jsonl");
@@ -586,14 +586,28 @@ StudentGrade from_json(const json& j) {
 
 // What a test case's outcome means when it left no passing record.
 std::string status_of(const Confined& c) {
-    if (c.outcome == "timeout") return "time-out";
-    if (c.outcome == "cpu") return "cpu-limit";
-    if (c.outcome == "memory") return "memory-limit";
-    if (c.outcome == "pids") return "process-limit";
-    if (c.outcome == "output") return "output-limit";
-    if (c.outcome == "file-size") return "file-size-limit";
-    if (c.outcome == "signal") return "crash";
-    if (c.outcome == "internal") return "internal-error";
+    using sandbox::Outcome;
+    switch (c.report.outcome) {
+        case Outcome::time_out:
+            return "time-out";
+        case Outcome::cpu:
+            return "cpu-limit";
+        case Outcome::memory:
+            return "memory-limit";
+        case Outcome::pids:
+            return "process-limit";
+        case Outcome::output:
+            return "output-limit";
+        case Outcome::file_size:
+            return "file-size-limit";
+        case Outcome::signal:
+            return "crash";
+        case Outcome::internal:
+            return "internal-error";
+        case Outcome::ok:
+        case Outcome::exit:
+            break;
+    }
     return "did-not-finish";  // exited (even with status 0) without its test case's record
 }
 
@@ -775,7 +789,7 @@ class Grader {
             const Confined c =
                 sandbox_.run(scratch, runs / ("compile-" + entry.path().stem().string()), read_only,
                              compile, {}, argv, false);
-            isolation = c.isolation;
+            isolation = c.report.isolation;
             if (!c.ok()) return compile_error(grade, c, compile);
             objects.push_back(object);
         }
@@ -841,7 +855,7 @@ class Grader {
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             // The grader's own failure: the lesson is internal-error, not cached, and grade
             // exits 3.
-            if (run.outcome == "internal") throw std::runtime_error(run.message);
+            if (run.internal()) throw std::runtime_error(run.report.message);
             std::string unfinished;
             const auto records = parse_records(run.records, &unfinished);
             const auto found =
@@ -855,9 +869,10 @@ class Grader {
                 t.message = Ui{}.case_details(*found);
             } else {
                 t.status = status_of(run);
-                t.message = run.message.empty()
-                                ? fmt::format("the test program ended: {}", run.outcome)
-                                : run.message;
+                t.message = run.report.message.empty()
+                                ? fmt::format("the test program ended: {}",
+                                              json(run.report.outcome).get<std::string>())
+                                : run.report.message;
                 const std::string tail =
                     run.err.size() > 2000 ? run.err.substr(run.err.size() - 2000) : run.err;
                 if (!tail.empty()) t.message += "\nIts last output on stderr:\n" + indent(tail, 2);
@@ -871,14 +886,14 @@ class Grader {
     void compile_error(LessonGrade& grade, const Confined& c, const Limits& compile) const {
         // The grader's own failures (a sandbox that failed, a compile stopped by a full disk) are
         // no fault of the student's: internal-error, not cached, and grade exits 3.
-        if (c.outcome == "internal") throw std::runtime_error(c.message);
+        if (c.internal()) throw std::runtime_error(c.report.message);
         if (const std::uint64_t free = free_mib(out_);
             free < static_cast<std::uint64_t>(compile.fsize_mib))
             throw std::runtime_error(
                 fmt::format("the disk of {} is full ({} MiB free)", out_.string(), free));
         grade.status = "compile-error";
         std::string log = trim_build_log(c.out + c.err, {}, 30);
-        if (c.outcome != "exit" && c.outcome != "ok") log += c.message + "\n";
+        if (c.report.outcome != sandbox::Outcome::exit && !c.ok()) log += c.report.message + "\n";
         grade.message = log;
     }
 
