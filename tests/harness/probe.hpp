@@ -16,6 +16,7 @@
 //   probe/random.hpp      seeded random values (Random)
 // and protocol helpers on top of Connection:
 //   probe/frames.hpp      length-prefixed frames (frame, receive_frame)
+//   probe/http.hpp        HTTP/1.x (http_request, receive_http_response, HttpResponse)
 // probe/internal.hpp holds what the layers share among themselves; tests never include it.
 #pragma once
 
@@ -24,6 +25,7 @@
 
 #include "probe/common.hpp"
 #include "probe/frames.hpp"
+#include "probe/http.hpp"
 #include "probe/random.hpp"
 #include "probe/tcp.hpp"
 #include "probe/transcript.hpp"

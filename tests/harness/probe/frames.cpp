@@ -15,6 +15,14 @@ namespace probe {
 
 using namespace detail;
 
+std::string_view detail::without_name(const Failure& failure, const Connection& connection) {
+    std::string_view message = failure.what();
+    if (message.starts_with(connection.name() + ": ")) {
+        message.remove_prefix(connection.name().size() + 2);
+    }
+    return message;
+}
+
 std::string detail::receive_part(Connection& connection, std::size_t n, std::string_view part,
                                  Clock::time_point until) {
     const std::string what = fmt::format("the {} bytes of {}", n, part);
@@ -28,9 +36,7 @@ std::string detail::receive_part(Connection& connection, std::size_t n, std::str
         // The reader's sentence on why the rest did not come (end of file, a reset, the deadline),
         // without the connection's name, which this one starts with, and without the bytes its
         // last wait received, which may be fewer than those that arrived: they are quoted here.
-        std::string_view cause = failure.what();
-        if (cause.starts_with(connection.name() + ": "))
-            cause.remove_prefix(connection.name().size() + 2);
+        std::string_view cause = without_name(failure, connection);
         for (const std::string_view tail : {" Received before", "; received so far"})
             cause = cause.substr(0, cause.find(tail));
         throw Failure(fmt::format("{}: only {} of {} arrived ({}): {}", connection.name(),

@@ -84,6 +84,9 @@ void remove_files(const std::vector<std::string>& files) noexcept;
 // transcript says so too.
 std::string receive_part(Connection& connection, std::size_t n, std::string_view part,
                          Clock::time_point until);
+// A reader's Failure without the connection's name it starts with ("client-1: "), for a message
+// that starts with the name and goes on with the reader's own sentence.
+std::string_view without_name(const Failure& failure, const Connection& connection);
 
 // ---- process.cpp -----------------------------------------------------------------------------
 

@@ -7,22 +7,12 @@
 #include <doctest/doctest.h>
 
 #include <string>
-#include <thread>
 
 #include "support.hpp"
 
 using namespace selftest;
 
 namespace {
-
-// A connection to a frame_server started in `mode`.
-struct FrameServer {
-    explicit FrameServer(const char* mode)
-        : program(FIXTURE_FRAME_SERVER, {mode, "--port", "0"}),
-          client(probe::Connection::connect("127.0.0.1", program.port(), &program)) {}
-    probe::Program program;
-    probe::Connection client;
-};
 
 std::string every_byte_value() {
     std::string bytes(300, '\0');
@@ -40,7 +30,7 @@ TEST_CASE("frame() puts the payload's size before it, in 4 bytes, big-endian") {
 }
 
 TEST_CASE("receive_frame reads frames one after the other, whatever arrived in one piece") {
-    FrameServer server("whole");  // three frames in one send()
+    ServerInMode server(FIXTURE_FRAME_SERVER, "whole");  // three frames in one send()
     CHECK(probe::receive_frame(server.client) == "hello");
     CHECK(probe::receive_frame(server.client) == "");
     CHECK(probe::receive_frame(server.client) == every_byte_value());
@@ -52,7 +42,8 @@ TEST_CASE("receive_frame reads frames one after the other, whatever arrived in o
 }
 
 TEST_CASE("receive_frame waits for every piece of frames split across many small writes") {
-    FrameServer server("split");  // one byte per send(), with a pause between
+    ServerInMode server(FIXTURE_FRAME_SERVER,
+                        "split");  // one byte per send(), with a pause between
     CHECK(probe::receive_frame(server.client) == "split across many small writes");
     CHECK(probe::receive_frame(server.client) == "and a second");
     server.client.expect_eof();
@@ -69,7 +60,8 @@ TEST_CASE("frames and the other readers with a cursor follow each other on one c
 }
 
 TEST_CASE("a length prefix over the limit fails at once, saying what it says") {
-    FrameServer server("too_long");  // 0xffffffff, then 3 bytes, then the connection stays open
+    ServerInMode server(FIXTURE_FRAME_SERVER,
+                        "too_long");  // 0xffffffff, then 3 bytes, then the connection stays open
     const auto start = Clock::now();
     const std::string message = failure_of([&] { probe::receive_frame(server.client); });
     CHECK(since(start) < margin());  // it does not wait for 4 GiB that will never come
@@ -88,7 +80,8 @@ TEST_CASE("a length prefix over the limit fails at once, saying what it says") {
 }
 
 TEST_CASE("a length in little-endian is named as such") {
-    FrameServer server("little_endian");  // "\x05\0\0\0hello": 5 in the machine's byte order
+    ServerInMode server(FIXTURE_FRAME_SERVER,
+                        "little_endian");  // "\x05\0\0\0hello": 5 in the machine's byte order
     const std::string message = failure_of([&] { probe::receive_frame(server.client); });
     CHECK(
         contains(message, "the length prefix says 83886080 bytes, more than the 1048576 allowed"));
@@ -98,7 +91,7 @@ TEST_CASE("a length in little-endian is named as such") {
 }
 
 TEST_CASE("a connection closed in the middle of the length prefix: how many of its bytes came") {
-    FrameServer server("cut_prefix");  // 2 of the 4 bytes, then closes
+    ServerInMode server(FIXTURE_FRAME_SERVER, "cut_prefix");  // 2 of the 4 bytes, then closes
     const std::string message = failure_of([&] { probe::receive_frame(server.client); });
     CHECK(contains(message,
                    "client-1: only 2 of the 4 bytes of a frame's length prefix arrived "
@@ -109,7 +102,8 @@ TEST_CASE("a connection closed in the middle of the length prefix: how many of i
 }
 
 TEST_CASE("a connection closed in the middle of the payload: how many of its bytes came") {
-    FrameServer server("cut_payload");  // a prefix of 10, 4 bytes, then closes
+    ServerInMode server(FIXTURE_FRAME_SERVER,
+                        "cut_payload");  // a prefix of 10, 4 bytes, then closes
     const std::string message = failure_of([&] { probe::receive_frame(server.client); });
     CHECK(contains(message,
                    "client-1: only 4 of the 10 bytes of the frame's payload arrived "
@@ -137,19 +131,12 @@ TEST_CASE("receive_frame has one deadline for the whole frame") {
         CHECK(contains(message, "nothing more arrived within"));
     }
     {
-        // The prefix takes most of the deadline to arrive: the payload gets only what is left, not
-        // a deadline of its own (which would make this wait 1.9 times as long, longer than the
-        // deadline and the margin).
-        Pair pair;
-        const auto deadline = probe::scaled(2500ms);
-        pair.server.send(std::string("\0\0", 2));
-        std::thread late([&] {
-            std::this_thread::sleep_for(deadline * 9 / 10);
-            pair.server.send(std::string("\0\x08", 2));
-        });
+        // The prefix takes most of the deadline to arrive: the payload gets only what is left.
         const std::string message =
-            failure_at_deadline(deadline, [&] { probe::receive_frame(pair.client, deadline); });
-        late.join();
+            failure_with_a_late_part(std::string("\0\0", 2), std::string("\0\x08", 2),
+                                     [](probe::Connection& client, milliseconds deadline) {
+                                         probe::receive_frame(client, deadline);
+                                     });
         CHECK(contains(message,
                        "waiting for the 8 bytes of the frame's payload: nothing more "
                        "arrived within"));

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include <doctest/doctest.h>
@@ -70,6 +71,35 @@ struct Pair {
     probe::Connection client = probe::Connection::connect("127.0.0.1", listener.port());
     probe::Connection server = listener.accept();
 };
+
+// A fixture server started as `path MODE --port 0` (frame_server, http_server), and the test's
+// connection to it.
+struct ServerInMode {
+    ServerInMode(const char* path, const char* mode)
+        : program(path, {mode, "--port", "0"}),
+          client(probe::Connection::connect("127.0.0.1", program.port(), &program)) {}
+    probe::Program program;
+    probe::Connection client;
+};
+
+// What `receive(connection, deadline)` threw on a connection where `first` arrives at once and
+// `second` when nine tenths of the deadline have passed, checking that it threw at the deadline: a
+// reader that gives each part of a message a deadline of its own waits 1.9 times as long, longer
+// than the deadline and the margin.
+template <class Receive>
+std::string failure_with_a_late_part(const std::string& first, const std::string& second,
+                                     Receive receive) {
+    Pair pair;
+    const auto deadline = probe::scaled(2500ms);
+    pair.server.send(first);
+    std::thread late([&] {
+        std::this_thread::sleep_for(deadline * 9 / 10);
+        pair.server.send(second);
+    });
+    std::string message = failure_at_deadline(deadline, [&] { receive(pair.client, deadline); });
+    late.join();
+    return message;
+}
 
 // Sets an environment variable for one scope.
 class ScopedEnv {
