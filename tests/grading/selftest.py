@@ -181,16 +181,6 @@ def run_grade(cmd, log_path, timeout, verbose):
     return status, lines, marks
 
 
-def student_seconds(lines):
-    """grade prints one line per student: `✓ NAME  38 / 38  ok (7.1 s)`."""
-    seconds = {}
-    for line in lines:
-        m = re.match(r"^\S+\s+(\S+)\s+\d+ / \d+\s.*\((\d+(?:\.\d+)?) s\)\s*$", line)
-        if m:
-            seconds[m.group(1)] = float(m.group(2))
-    return seconds
-
-
 def processes_matching(needles, names):
     """Processes whose command line, environment, executable or working folder mentions a needle, or
     whose name (comm) is one of `names`: [(pid, what)]."""
@@ -237,7 +227,7 @@ def is_attacked(name, prefixes):
     return any(p == "*" or name.startswith(p) for p in prefixes)
 
 
-def check_hostile(check, name, expect, student, reference, seconds, case_timeout):
+def check_hostile(check, name, expect, student, reference, case_timeout):
     lessons = {l["slug"]: l for l in student["lessons"]}
     target = expect["lesson"]
     lesson = lessons.get(target)
@@ -296,11 +286,14 @@ def check_hostile(check, name, expect, student, reference, seconds, case_timeout
         hits = [t["name"] for t in others if text in t["message"]]
         check(not hits, f"{name}: no test case that should pass met \"{text}\"", f"in: {hits}")
     if expect.get("not_held_to_time_limit"):
-        took = seconds.get(name)
-        bound = 2 * case_timeout
-        check(took is not None and took < bound,
-              f"{name}: graded in {took} s, not held until the test cases' time limits ({bound} s)",
-              f"grade printed no time for {name}" if took is None else "")
+        # Each attacked case's own run, as the sandbox timed it: a run held until its limit by what
+        # the program left behind takes the whole limit, whatever the load of the machine, where
+        # the time of the whole submission grows with the load.
+        held = [f"\"{t['name']}\" took {t.get('seconds')} s" for t in attacked
+                if t.get("seconds") is None or t["seconds"] >= case_timeout * 0.9]
+        check(attacked and not held,
+              f"{name}: its attacked test case(s) were not held until their time limit ({case_timeout} s)",
+              "; ".join(held))
 
 
 def outside_code(markdown):
@@ -556,12 +549,11 @@ def main():
                                    for t in hidden),
           "untouched: a hidden extra test shows only its result", repr(hidden)[:300])
 
-    seconds = student_seconds(lines)
     if len(reference) == len(points):
         for name, (_, expect) in hostiles.items():
             name = shown(name)
             if name in students:
-                check_hostile(check, name, expect, students[name], reference, seconds, args.case_timeout)
+                check_hostile(check, name, expect, students[name], reference, args.case_timeout)
         for name, (_, expect) in hostiles.items():
             name = shown(name)
             twin = expect.get("same_as")

@@ -510,6 +510,7 @@ struct TestGrade {
     std::string status;   // passed, failed, time-out, crash, ... (see docs/teachers.md)
     std::string message;  // what failed, the transcript (kept for the teacher even when hidden)
     bool hidden = false;
+    double seconds = 0;  // the test case's run in the sandbox, wall-clock (0: not run)
 
     // What the student may see of the message.
     std::string shown() const {
@@ -554,7 +555,8 @@ json to_json(const StudentGrade& s) {
                              {"max", t.max},
                              {"status", t.status},
                              {"message", t.message},
-                             {"hidden", t.hidden}});
+                             {"hidden", t.hidden},
+                             {"seconds", t.seconds}});
         lessons.push_back({{"slug", l.slug},
                            {"points", l.points},
                            {"max", l.max},
@@ -578,7 +580,8 @@ StudentGrade from_json(const json& j) {
                        l.at("status"), l.at("message"), {}};
         for (const json& t : l.at("tests"))
             lg.tests.push_back({t.at("name"), t.at("points"), t.at("max"), t.at("status"),
-                                t.at("message"), t.value("hidden", false)});
+                                t.at("message"), t.value("hidden", false),
+                                t.value("seconds", 0.0)});
         s.lessons.push_back(std::move(lg));
     }
     return s;
@@ -856,6 +859,7 @@ class Grader {
             // The grader's own failure: the lesson is internal-error, not cached, and grade
             // exits 3.
             if (run.internal()) throw std::runtime_error(run.report.message);
+            t.seconds = static_cast<double>(run.report.wall_ms) / 1000.0;
             std::string unfinished;
             const auto records = parse_records(run.records, &unfinished);
             const auto found =
