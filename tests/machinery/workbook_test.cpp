@@ -8,7 +8,9 @@
 #include "state.hpp"
 #include "ui.hpp"
 
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -216,6 +218,46 @@ TEST_CASE("commands: exit status, output and the time limit") {
     const CommandResult slow = run_command({"sh", "-c", "exec sleep 30"}, std::chrono::seconds(1));
     CHECK(slow.timed_out);
     CHECK_FALSE(slow.ok());
+}
+
+namespace {
+
+// True once `pid` has ended (a zombie waiting for its new parent counts), waiting up to 5 s for
+// a SIGKILL on its way: a pidfd becomes readable when its process exits.
+bool gone(const std::string& pid) {
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, std::atoi(pid.c_str()), 0));
+    if (fd < 0) return errno == ESRCH;
+    pollfd ended{fd, POLLIN, 0};
+    const bool exited = ::poll(&ended, 1, 5000) == 1;
+    ::close(fd);
+    return exited;
+}
+
+}  // namespace
+
+TEST_CASE("commands: nothing a command started outlives it") {
+    // A background process in the command's group is ended when the command ends...
+    const CommandResult left =
+        run_command({"sh", "-c", "sleep 30 & echo $!"}, std::chrono::seconds(20));
+    REQUIRE(left.ok());
+    const std::string pid = left.out.substr(0, left.out.find('\n'));
+    CHECK_MESSAGE(gone(pid), "the background sleep " << pid << " is still running");
+    // ... and at the time limit, the whole group goes, not only the command.
+    const CommandResult late =
+        run_command({"sh", "-c", "sleep 30 & echo $!; wait"}, std::chrono::seconds(1));
+    CHECK(late.timed_out);
+    const std::string late_pid = late.out.substr(0, late.out.find('\n'));
+    CHECK_MESSAGE(gone(late_pid), "the background sleep " << late_pid << " is still running");
+    // A process that left the group (setsid) and kept the output pipe open does not hold the
+    // runner until it ends: its pipe is closed on it two seconds after the command ended.
+    const auto started = std::chrono::steady_clock::now();
+    const CommandResult daemon =
+        run_command({"sh", "-c", "setsid sleep 30 & echo $!"}, std::chrono::seconds(60));
+    CHECK(daemon.ok());
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+    const int daemon_pid = std::atoi(daemon.out.c_str());
+    REQUIRE(daemon_pid > 1);
+    ::kill(daemon_pid, SIGKILL);
 }
 
 TEST_CASE("state survives a round trip; a corrupt file gives an empty state") {

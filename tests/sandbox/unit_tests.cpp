@@ -27,7 +27,9 @@ Report decided(const Ending& e, const LimitsAsked& limits = {}) {
 }
 
 // An outcome as the report spells it.
-std::string spelled(Outcome outcome) { return nlohmann::json(outcome).get<std::string>(); }
+std::string spelled(Outcome outcome) {
+    return nlohmann::json(outcome).get<std::string>();
+}
 
 Ending exited(int code) {
     Ending e;
@@ -128,9 +130,9 @@ TEST_CASE("the report has every field the caller reads") {
 }
 
 TEST_CASE("every outcome has one spelling, and reads back as itself") {
-    for (const Outcome o : {Outcome::internal, Outcome::ok, Outcome::exit, Outcome::signal,
-                            Outcome::time_out, Outcome::cpu, Outcome::memory, Outcome::pids,
-                            Outcome::output, Outcome::file_size}) {
+    for (const Outcome o :
+         {Outcome::internal, Outcome::ok, Outcome::exit, Outcome::signal, Outcome::time_out,
+          Outcome::cpu, Outcome::memory, Outcome::pids, Outcome::output, Outcome::file_size}) {
         const nlohmann::json j = o;
         CHECK(j.is_string());
         CHECK(j.get<Outcome>() == o);

@@ -2,8 +2,6 @@
 
 #include "files.hpp"
 
-#include "probe.hpp"
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -21,17 +19,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-fs::path find_on_path(const std::string& name) {
-    if (name.find('/') != std::string::npos) return name;
-    const char* path = std::getenv("PATH");
-    std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
-    for (std::string dir; std::getline(dirs, dir, ':');) {
-        const fs::path candidate = fs::path(dir.empty() ? "." : dir) / name;
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return {};
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> lines;
@@ -60,60 +47,6 @@ int int_or_zero(const json& j, const char* key) {
 }
 
 }  // namespace
-
-std::string CommandResult::describe() const {
-    if (!started) return "could not be started";
-    if (timed_out) return "did not finish in time and was stopped";
-    if (signaled) return probe::ExitStatus{true, 0, signal}.describe();
-    return probe::ExitStatus{false, code, 0}.describe();
-}
-
-CommandResult run_command(const std::vector<std::string>& argv, std::chrono::seconds limit) {
-    return run_commands({argv}, limit).front();
-}
-
-std::vector<CommandResult> run_commands(const std::vector<std::vector<std::string>>& commands,
-                                        std::chrono::seconds limit) {
-    std::vector<CommandResult> results(commands.size());
-    std::vector<std::unique_ptr<probe::Program>> children(commands.size());
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-        const fs::path program = find_on_path(commands[i].at(0));
-        if (program.empty()) {
-            results[i].out = fmt::format("{}: command not found", commands[i][0]);
-            continue;
-        }
-        try {
-            probe::Program::Options options;
-            options.label = fs::path(commands[i][0]).filename().string();
-            options.output_cap = 4 * 1024 * 1024;
-            children[i] = std::make_unique<probe::Program>(
-                program, std::vector<std::string>{commands[i].begin() + 1, commands[i].end()},
-                options);
-            results[i].started = true;
-        } catch (const probe::Failure& e) {
-            results[i].out = e.what();
-        }
-    }
-    const auto end = std::chrono::steady_clock::now() + limit;
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-        if (!children[i]) continue;
-        probe::ExitStatus status;
-        try {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                end - std::chrono::steady_clock::now());
-            status = children[i]->wait_exit(std::max(left, std::chrono::milliseconds(1)));
-        } catch (const probe::Failure&) {
-            results[i].timed_out = true;
-            status = children[i]->stop();
-        }
-        results[i].signaled = status.signaled;
-        results[i].code = status.code;
-        results[i].signal = status.signal;
-        results[i].out = children[i]->out();
-        results[i].err = children[i]->err();
-    }
-    return results;
-}
 
 std::string test_spec(const std::string& name) {
     std::string spec;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "manifest.hpp"
+#include "process.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -33,25 +34,6 @@ struct CaseResult {
     std::string transcript;
     std::string out, err;  // what the code under test printed during this test case
 };
-
-// How a command ended, with what it printed.
-struct CommandResult {
-    bool started = false;  // false if it could not be started at all (then `out` says why)
-    bool timed_out = false;
-    bool signaled = false;
-    int code = 0;
-    int signal = 0;
-    std::string out, err;
-    bool ok() const { return started && !timed_out && !signaled && code == 0; }
-    std::string describe()
-        const;  // "exited with status 2", "was killed by ...", "timed out after 30 s"
-};
-
-// Runs argv[0] (found on PATH if it has no '/'), capturing stdout and stderr, for at most `limit`.
-CommandResult run_command(const std::vector<std::string>& argv, std::chrono::seconds limit);
-// Runs the commands at the same time, all within `limit`; their results in the same order.
-std::vector<CommandResult> run_commands(const std::vector<std::vector<std::string>>& commands,
-                                        std::chrono::seconds limit);
 
 // A Catch2 test spec that selects the test case named `name` and nothing else (its special
 // characters escaped).
