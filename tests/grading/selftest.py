@@ -227,6 +227,16 @@ def is_attacked(name, prefixes):
     return any(p == "*" or name.startswith(p) for p in prefixes)
 
 
+def student_seconds(lines):
+    """grade prints one line per student: `✓ NAME  38 / 38  ok (7.1 s)`."""
+    seconds = {}
+    for line in lines:
+        m = re.match(r"^\S+\s+(\S+)\s+\d+ / \d+\s.*\((\d+(?:\.\d+)?) s\)\s*$", line)
+        if m:
+            seconds[m.group(1)] = float(m.group(2))
+    return seconds
+
+
 def check_hostile(check, name, expect, student, reference, case_timeout):
     lessons = {l["slug"]: l for l in student["lessons"]}
     target = expect["lesson"]
@@ -594,7 +604,7 @@ def main():
     if "grading" in marks:
         grading = marks["end"] - marks["grading"]
         average = grading / max(1, len(students))
-        slowest = sorted(seconds.items(), key=lambda kv: -kv[1])[:3]
+        slowest = sorted(student_seconds(lines).items(), key=lambda kv: -kv[1])[:3]
         what = (f"batch time: {total:.0f} s in all, {grading:.0f} s grading {len(students)} submissions after "
                 f"the build, {average:.1f} s each on average with --jobs {args.jobs} (slowest: "
                 + ", ".join(f"{n} {s:.1f} s" for n, s in slowest) + ")")
