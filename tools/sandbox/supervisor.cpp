@@ -27,6 +27,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cerrno>
+#include <system_error>
 
 #include <algorithm>
 #include <array>
@@ -363,6 +365,17 @@ void write_id_maps(pid_t pid) {
 
 // ---- none mode: what the program left behind ------------------------------------------------
 
+// A process's /proc/PID/stat, or "" if the process ended between the listing of /proc and the
+// reading of its stat (ENOENT at the open, ESRCH at the read): a race, not the sandbox's failure.
+std::string stat_of(const fs::path& process) {
+    try {
+        return read_small_file(process / "stat").value_or("");
+    } catch (const std::system_error& e) {
+        if (e.code().value() == ESRCH || e.code().value() == ENOENT) return "";
+        throw;
+    }
+}
+
 std::vector<pid_t> our_children() {
     std::vector<pid_t> children;
     const pid_t self = ::getpid();
@@ -371,7 +384,7 @@ std::vector<pid_t> our_children() {
         const std::string name = entry.path().filename().string();
         const auto digit = [](unsigned char c) { return c >= '0' && c <= '9'; };
         if (name.empty() || !std::all_of(name.begin(), name.end(), digit)) continue;
-        const auto stat = read_small_file(entry.path() / "stat").value_or("");
+        const std::string stat = stat_of(entry.path());
         // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the
         // last ')'.
         const auto close = stat.rfind(')');

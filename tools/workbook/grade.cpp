@@ -481,13 +481,17 @@ class Sandbox {
         Confined c;
         const json report = json::parse(read_file(run_dir / "report.json"), nullptr, false);
         try {
-            if (!r.ok()) throw std::runtime_error(r.describe());
             c.report = report.get<sandbox::Report>();
-        } catch (const std::exception& e) {
+            // Status 3 is the sandbox's own failure, which its report explains (the reason is
+            // there, not on its stderr); any other failure of its process leaves no report to
+            // trust.
+            if (!r.ok() && !(r.code == 3 && !r.signaled && c.internal()))
+                throw std::runtime_error(r.describe());
+        } catch (const std::exception&) {
             c.report = {};
             c.report.message =
                 fmt::format("the sandbox {}: {}{}",
-                            r.ok() ? "wrote no report grade can read" : e.what(), r.out, r.err);
+                            r.ok() ? "wrote no report grade can read" : r.describe(), r.out, r.err);
             return c;
         }
         c.out = read_file(run_dir / "stdout");
