@@ -1,18 +1,23 @@
-# Lessons come from lessons/manifest.json: this file turns each entry into targets and a test.
+# Lessons come from lessons/manifest.json: this file turns each entry into targets and a test. The
+# manifest is read by the workbook's own parser (tools/workbook/manifest.cpp, the one ./workbook and
+# the grader use), compiled here when the build is configured: see workbook_read_manifest.
 #
-# For a lesson with slug S and kind K, built from TREE/S/*.cpp and tests/S/*.cpp:
-#   unit           S-program = the student's code and the lesson's driver (tests/S/driver/*.cpp,
-#                  a main() that calls the student's functions) -> bin/S/<program>, "driver"
-#                  S-tests  = the tests, which start the driver and judge what it prints: the
-#                  student's code never runs inside the process that writes the verdict
-#   server, client S-program = the student's program (OUTPUT_NAME from "program") -> bin/S/<program>
-#                  S-tests  = the tests, which start bin/S/<program> and probe it -> bin/S/tests
+# For a lesson with slug S and kind K, built from TREE/S/ and tests/S/*.cpp, each of its programs P
+# (the manifest's "programs": a name and the files it is built from):
+#   S-P            the program, from its .cpp files -> bin/S/P. A unit lesson has one, its driver:
+#                  the student's code and the lesson's driver (tests/S/driver/*.cpp, a main() that
+#                  calls the student's functions); a server or client is linked with support/
+#   S-programs     all of them
+#   S-tests        the tests, which start the programs and probe them -> bin/S/tests: the student's
+#                  code never runs inside the process that writes the verdict. A test finds program
+#                  P as probe::program_under_test("P"): $WORKBOOK_PROGRAM_P (upper-case), else
+#                  bin/S/P; a lesson with one program also as program_under_test()
 #   lesson-S       builds both; ctest runs S-tests as the test named S, labelled "lesson" and with
 #                  the lesson's sanitizers ("asan", "tsan"), with the lesson's timeout.
 #
-# A lesson whose sanitizers include "tsan" has its program built with ThreadSanitizer in every build
-# that is not already sanitized (a student's ./workbook test, grade): a data race fails the lesson.
-# The tests themselves are not instrumented; they read the program's reports (checks.hpp).
+# A lesson whose sanitizers include "tsan" has its programs built with ThreadSanitizer in every
+# build that is not already sanitized (a student's ./workbook test, grade): a data race fails the
+# lesson. The tests themselves are not instrumented; they read the program's reports (checks.hpp).
 
 function(workbook_resolve_tree out tree)
     if(tree STREQUAL "starter" OR tree STREQUAL "solutions")
@@ -33,122 +38,176 @@ function(workbook_failing_test name message)
     set_tests_properties(${name} PROPERTIES LABELS "lesson")
 endfunction()
 
-function(workbook_add_lessons manifest_path tree_dir)
-    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${manifest_path}")
-    file(READ "${manifest_path}" manifest)
-    string(JSON version ERROR_VARIABLE no_version GET "${manifest}" format_version)
-    if(no_version OR NOT version STREQUAL "1")
-        message(FATAL_ERROR "${manifest_path}: this build reads \"format_version\": 1, not '${version}'")
+# The manifest reader (tools/workbook/manifest_reader.cpp with manifest.cpp), compiled once per build
+# folder and again when its sources change; OUT is its path.
+function(workbook_manifest_reader out)
+    set(dir "${PROJECT_SOURCE_DIR}/tools/workbook")
+    set(reader "${CMAKE_BINARY_DIR}/manifest-reader/manifest-reader")
+    set(sources "${dir}/manifest_reader.cpp" "${dir}/manifest.cpp" "${dir}/files.cpp")
+    set(stale FALSE)
+    foreach(source IN LISTS sources ITEMS "${dir}/manifest.hpp" "${dir}/files.hpp")
+        if("${source}" IS_NEWER_THAN "${reader}")
+            set(stale TRUE)
+        endif()
+    endforeach()
+    if(stale)
+        message(STATUS "Compiling the manifest reader")
+        try_compile(built "${CMAKE_BINARY_DIR}/manifest-reader/build"
+                    SOURCES ${sources}
+                    CMAKE_FLAGS "-DINCLUDE_DIRECTORIES=${dir}"
+                    LINK_LIBRARIES fmt::fmt nlohmann_json::nlohmann_json
+                    CXX_STANDARD 20
+                    CXX_STANDARD_REQUIRED ON
+                    OUTPUT_VARIABLE log
+                    COPY_FILE "${reader}")
+        if(NOT built)
+            message(FATAL_ERROR "The manifest reader (tools/workbook/manifest_reader.cpp) does not compile:\n${log}")
+        endif()
     endif()
-    string(JSON count LENGTH "${manifest}" lessons)
-    math(EXPR last "${count} - 1")
-    foreach(i RANGE ${last})
-        string(JSON lesson GET "${manifest}" lessons ${i})
-        workbook_add_lesson("${lesson}" "${tree_dir}")
+    set(${out} "${reader}" PARENT_SCOPE)
+endfunction()
+
+# Reads MANIFEST_PATH with the manifest reader into variables of the caller's scope:
+#   WORKBOOK_LESSONS                          the slugs, in order
+#   WORKBOOK_LESSON_<S>_KIND, _TIMEOUT, _SANITIZERS, _PROGRAMS (names)
+#   WORKBOOK_LESSON_<S>_PROGRAM_<P>_FILES     its .cpp files; _VARIABLE: WORKBOOK_PROGRAM_<P>
+# A manifest the workbook refuses stops the configure with the reader's message.
+macro(workbook_read_manifest manifest_path)
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${manifest_path}")
+    workbook_manifest_reader(_workbook_reader)
+    string(MD5 _workbook_key "${manifest_path}")
+    set(_workbook_out "${CMAKE_BINARY_DIR}/manifest-reader/${_workbook_key}.cmake")
+    execute_process(COMMAND "${_workbook_reader}" "${manifest_path}" "${_workbook_out}"
+                    RESULT_VARIABLE _workbook_status ERROR_VARIABLE _workbook_error)
+    if(NOT _workbook_status EQUAL 0)
+        message(FATAL_ERROR "${_workbook_error}")
+    endif()
+    include("${_workbook_out}")
+endmacro()
+
+# Every lesson of MANIFEST_PATH, its tests in LESSONS_ROOT/tests/<slug>/, its code in TREE_DIR/<slug>/
+# (and, with WORKBOOK_CHECK_TREE, CHECK_TREE_DIR/<slug>/).
+function(workbook_add_lessons manifest_path lessons_root tree_dir check_tree_dir)
+    workbook_read_manifest("${manifest_path}")
+    foreach(slug IN LISTS WORKBOOK_LESSONS)
+        workbook_add_lesson(${slug} "${lessons_root}" "${tree_dir}" "${check_tree_dir}")
     endforeach()
 endfunction()
 
-function(workbook_add_lesson lesson tree_dir)
-    string(JSON slug GET "${lesson}" slug)
-    string(JSON kind GET "${lesson}" kind)
-    string(JSON timeout GET "${lesson}" timeout)
-    set(labels lesson)
-    string(JSON n_san LENGTH "${lesson}" sanitizers)
-    if(n_san GREATER 0)
-        math(EXPR last "${n_san} - 1")
-        foreach(j RANGE ${last})
-            string(JSON san GET "${lesson}" sanitizers ${j})
-            list(APPEND labels ${san})
-        endforeach()
+function(workbook_add_lesson slug lessons_root tree_dir check_tree_dir)
+    set(v WORKBOOK_LESSON_${slug})
+    set(kind ${${v}_KIND})
+    set(programs ${${v}_PROGRAMS})
+    set(sanitizers ${${v}_SANITIZERS})
+    set(labels lesson ${sanitizers})
+    # ThreadSanitizer for the programs of a lesson that asks for it, unless the whole build is
+    # already sanitized (TSan and ASan cannot be mixed; the tsan build has it everywhere).
+    # -g1: line tables only, enough for its reports, and 0.2 s less to compile.
+    set(sanitize_flags "")
+    if("tsan" IN_LIST sanitizers AND WORKBOOK_SANITIZE STREQUAL "")
+        set(sanitize_flags -fsanitize=thread -fno-omit-frame-pointer -g1)
     endif()
 
     set(code_dir "${tree_dir}/${slug}")
-    set(test_dir "${PROJECT_SOURCE_DIR}/tests/${slug}")
+    set(test_dir "${lessons_root}/tests/${slug}")
     set(out_dir "${CMAKE_BINARY_DIR}/bin/${slug}")
-    file(GLOB code CONFIGURE_DEPENDS "${code_dir}/*.cpp")
     file(GLOB tests CONFIGURE_DEPENDS "${test_dir}/*.cpp")
     if(NOT tests)
         message(WARNING "lesson ${slug}: no tests in ${test_dir}")
         workbook_failing_test(${slug} "lesson ${slug}: the workbook has no tests in ${test_dir}")
         return()
     endif()
-    if(NOT code)
-        workbook_failing_test(${slug} "lesson ${slug}: no .cpp file in ${code_dir}")
-        return()
-    endif()
+    foreach(program IN LISTS programs)
+        foreach(file IN LISTS ${v}_PROGRAM_${program}_FILES)
+            if(NOT EXISTS "${code_dir}/${file}")
+                workbook_failing_test(${slug} "lesson ${slug}: no ${file} in ${code_dir}")
+                return()
+            endif()
+        endforeach()
+    endforeach()
 
     # The tests' objects on their own, so that a grader can link them with each student's code
     # without compiling the tests again (see workbook_grading_recipe).
     add_library(${slug}-test-objects OBJECT ${tests})
     target_link_libraries(${slug}-test-objects PUBLIC Catch2::Catch2 probe)
+    target_compile_definitions(${slug}-test-objects PRIVATE WORKBOOK_PROGRAMS_DIR="${out_dir}")
     add_executable(${slug}-tests)
     set_target_properties(${slug}-tests PROPERTIES OUTPUT_NAME tests RUNTIME_OUTPUT_DIRECTORY "${out_dir}")
     target_link_libraries(${slug}-tests PRIVATE ${slug}-test-objects workbook_catch_main)
 
-    string(JSON program ERROR_VARIABLE no_program GET "${lesson}" program)
-    if(no_program)
-        message(FATAL_ERROR "lesson ${slug}: the manifest names no \"program\" (a unit lesson's is \"driver\")")
-    endif()
-    if(NOT kind MATCHES "^(unit|server|client)$")
-        message(FATAL_ERROR "lesson ${slug}: unknown kind '${kind}' (unit, server or client)")
-    endif()
     if(kind STREQUAL "unit")
         file(GLOB driver CONFIGURE_DEPENDS "${test_dir}/driver/*.cpp")
         if(NOT driver)
             workbook_failing_test(${slug} "lesson ${slug}: the workbook has no driver in ${test_dir}/driver")
             return()
         endif()
-    endif()
-
-    if(kind STREQUAL "unit")
         # The driver's objects on their own, so that a grader links them with each student's code.
         add_library(${slug}-driver-objects OBJECT ${driver})
         target_include_directories(${slug}-driver-objects PRIVATE "${code_dir}")
         # The tests may include the lesson's headers (the contract), never its code.
         target_include_directories(${slug}-test-objects PRIVATE "${code_dir}")
         target_link_libraries(${slug}-driver-objects PUBLIC CLI11::CLI11 fmt::fmt Threads::Threads)
-        workbook_lesson_sanitizer(${slug} sanitize_flags)
         if(sanitize_flags)
             target_compile_options(${slug}-driver-objects PRIVATE ${sanitize_flags})
         endif()
     endif()
 
-    workbook_lesson_program(${slug}-program ${slug} ${kind} ${program} "${code_dir}" "${out_dir}")
-    target_compile_definitions(${slug}-test-objects PRIVATE
-        WORKBOOK_PROGRAM="$<TARGET_FILE:${slug}-program>")
-    add_dependencies(${slug}-tests ${slug}-program)
+    add_custom_target(${slug}-programs)
     add_custom_target(lesson-${slug})
-    add_dependencies(lesson-${slug} ${slug}-tests ${slug}-program)
-
-    # The same program built from a second tree (WORKBOOK_CHECK_TREE, the solutions preset's
-    # "starter"), beside the first in bin/S/check/: ./workbook verify runs the lesson's tests on it
-    # (WORKBOOK_PROGRAM names it), so the untouched starters are checked without a second build of
-    # the harness and the tests.
-    if(WORKBOOK_CHECK_TREE_DIR)
-        file(GLOB check_code CONFIGURE_DEPENDS "${WORKBOOK_CHECK_TREE_DIR}/${slug}/*.cpp")
-        if(check_code)
-            workbook_lesson_program(${slug}-check-program ${slug} ${kind} ${program}
-                                    "${WORKBOOK_CHECK_TREE_DIR}/${slug}" "${out_dir}/check")
+    add_dependencies(lesson-${slug} ${slug}-tests ${slug}-programs)
+    list(LENGTH programs n_programs)
+    foreach(program IN LISTS programs)
+        set(files ${${v}_PROGRAM_${program}_FILES})
+        workbook_lesson_program(${slug}-${program} ${slug} ${kind} ${program} "${code_dir}" "${files}"
+                                "${out_dir}" "${sanitize_flags}")
+        add_dependencies(${slug}-programs ${slug}-${program})
+        if(n_programs EQUAL 1)
+            target_compile_definitions(${slug}-test-objects PRIVATE
+                WORKBOOK_PROGRAM="$<TARGET_FILE:${slug}-${program}>")
         endif()
+    endforeach()
+    add_dependencies(${slug}-tests ${slug}-programs)
+
+    # The same programs built from a second tree (WORKBOOK_CHECK_TREE, the solutions preset's
+    # "starter"), beside the first in bin/S/check/: ./workbook verify runs the lesson's tests on
+    # them (WORKBOOK_PROGRAM_<P> names each), so the untouched starters are checked without a
+    # second build of the harness and the tests.
+    if(check_tree_dir)
+        add_custom_target(${slug}-check)
+        foreach(program IN LISTS programs)
+            set(files ${${v}_PROGRAM_${program}_FILES})
+            set(present TRUE)
+            foreach(file IN LISTS files)
+                if(NOT EXISTS "${check_tree_dir}/${slug}/${file}")
+                    set(present FALSE)
+                endif()
+            endforeach()
+            if(present)
+                workbook_lesson_program(${slug}-check-${program} ${slug} ${kind} ${program}
+                                        "${check_tree_dir}/${slug}" "${files}" "${out_dir}/check"
+                                        "${sanitize_flags}")
+                add_dependencies(${slug}-check ${slug}-check-${program})
+            endif()
+        endforeach()
     endif()
 
     add_test(NAME ${slug} COMMAND ${slug}-tests)
-    set_tests_properties(${slug} PROPERTIES LABELS "${labels}" TIMEOUT ${timeout})
-    workbook_grading_recipe(${slug} ${kind})
+    set_tests_properties(${slug} PROPERTIES LABELS "${labels}" TIMEOUT ${${v}_TIMEOUT})
+    workbook_grading_recipe(${slug} ${kind} "${programs}" "${sanitize_flags}" "${code_dir}")
 endfunction()
 
-# TARGET: lesson SLUG's program (a unit lesson's driver), named PROGRAM, from CODE_DIR/*.cpp, in OUT_DIR.
-function(workbook_lesson_program target slug kind program code_dir out_dir)
-    file(GLOB code CONFIGURE_DEPENDS "${code_dir}/*.cpp")
-    add_executable(${target} ${code})
+# TARGET: lesson SLUG's program (a unit lesson's driver), named PROGRAM, from FILES in CODE_DIR, in
+# OUT_DIR, with SANITIZE_FLAGS on top of the build's own (a unit lesson's).
+function(workbook_lesson_program target slug kind program code_dir files out_dir sanitize_flags)
+    list(TRANSFORM files PREPEND "${code_dir}/")
+    add_executable(${target} ${files})
     set_target_properties(${target} PROPERTIES OUTPUT_NAME ${program} RUNTIME_OUTPUT_DIRECTORY "${out_dir}")
+    target_include_directories(${target} PRIVATE "${code_dir}")
     if(NOT kind STREQUAL "unit")
         target_link_libraries(${target} PRIVATE workbook_support)
         return()
     endif()
-    target_include_directories(${target} PRIVATE "${code_dir}")
     target_link_libraries(${target} PRIVATE ${slug}-driver-objects)
-    workbook_lesson_sanitizer(${slug} sanitize_flags)
     if(sanitize_flags)
         target_compile_options(${target} PRIVATE ${sanitize_flags})
         target_link_options(${target} PRIVATE ${sanitize_flags})
@@ -170,27 +229,6 @@ function(workbook_lesson_program target slug kind program code_dir out_dir)
     endif()
 endfunction()
 
-# The flags lesson S's program is built with on top of the build's own: ThreadSanitizer for a lesson
-# that asks for it ("tsan"), unless the whole build is already sanitized (TSan and ASan cannot be
-# mixed; the tsan build has it everywhere).
-function(workbook_lesson_sanitizer slug out)
-    set(flags "")
-    file(READ "${PROJECT_SOURCE_DIR}/lessons/manifest.json" manifest)
-    string(JSON count LENGTH "${manifest}" lessons)
-    math(EXPR last "${count} - 1")
-    foreach(i RANGE ${last})
-        string(JSON s GET "${manifest}" lessons ${i} slug)
-        if(s STREQUAL slug)
-            string(JSON sanitizers ERROR_VARIABLE none GET "${manifest}" lessons ${i} sanitizers)
-            if(NOT none AND sanitizers MATCHES "\"tsan\"" AND WORKBOOK_SANITIZE STREQUAL "")
-                # -g1: line tables only, enough for its reports, and 0.2 s less to compile.
-                set(flags -fsanitize=thread -fno-omit-frame-pointer -g1)
-            endif()
-        endif()
-    endforeach()
-    set(${out} "${flags}" PARENT_SCOPE)
-endfunction()
-
 # build/.../grading/S.recipe: how to build lesson S from a student's files with the objects this build
 # already made — the compiler and its flags, the include folders, the tests' objects, Catch2's main
 # and the libraries to link, and the libraries the tests preload into a program (probe::Faults), which
@@ -198,7 +236,7 @@ endfunction()
 # once per student. One "key<TAB>value" per line, a list as its key repeated: a value is taken whole
 # to the end of its line, so a path with a quote, a backslash or a space needs no escaping (JSON
 # written by string concatenation did); only a line break cannot be carried, and is refused here.
-function(workbook_grading_recipe slug kind)
+function(workbook_grading_recipe slug kind programs sanitize_flags code_dir)
     get_directory_property(options COMPILE_OPTIONS)
     string(TOUPPER "${CMAKE_BUILD_TYPE}" type)
     separate_arguments(type_flags UNIX_COMMAND "${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${type}}")
@@ -207,7 +245,7 @@ function(workbook_grading_recipe slug kind)
     # (verify grades with the solutions' build, which treats warnings as errors).
     list(REMOVE_ITEM flags -Werror)
     foreach(value IN ITEMS "${CMAKE_CXX_COMPILER}" "${PROJECT_SOURCE_DIR}" "${CMAKE_BINARY_DIR}"
-                           "${WORKBOOK_TREE_DIR}" ${flags})
+                           "${code_dir}" ${flags})
         if(value MATCHES "[\r\n]")
             message(FATAL_ERROR "A path or flag holds a line break, which the grading recipe cannot carry: ${value}")
         endif()
@@ -217,13 +255,18 @@ function(workbook_grading_recipe slug kind)
     list(JOIN flags "${n}flags${t}" flag_lines)
     set(program_lines "")
     if(kind STREQUAL "unit")
-        workbook_lesson_sanitizer(${slug} sanitize_flags)
         list(JOIN sanitize_flags "${n}program_flags${t}" sanitize_lines)
         set(program_lines "program_objects${t}$<JOIN:$<TARGET_OBJECTS:${slug}-driver-objects>,${n}program_objects${t}>
 program_flags${t}${sanitize_lines}
 ")
     endif()
-    file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/grading/${slug}.recipe" CONTENT "format${t}1
+    # The reference solution's programs (the teacher's extra tests are checked on them), each on
+    # a line of its own: "reference_program_<name>".
+    set(reference_lines "")
+    foreach(program IN LISTS programs)
+        string(APPEND reference_lines "reference_program_${program}${t}$<TARGET_FILE:${slug}-${program}>${n}")
+    endforeach()
+    file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/grading/${slug}.recipe" CONTENT "format${t}2
 compiler${t}${CMAKE_CXX_COMPILER}
 flags${t}${flag_lines}
 include${t}${PROJECT_SOURCE_DIR}/support
@@ -237,8 +280,7 @@ program_libraries${t}$<TARGET_LINKER_FILE:fmt::fmt>
 program_libraries${t}-pthread
 ${program_lines}tests_binary${t}$<TARGET_FILE:${slug}-tests>
 harness_include${t}${PROJECT_SOURCE_DIR}/tests/harness
-lesson_include${t}${WORKBOOK_TREE_DIR}/${slug}
-reference_program${t}$<TARGET_FILE:${slug}-program>
-preload_libraries${t}$<TARGET_FILE:workbook_faults>
+lesson_include${t}${code_dir}
+${reference_lines}preload_libraries${t}$<TARGET_FILE:workbook_faults>
 ")
 endfunction()

@@ -613,6 +613,7 @@ def main():
         else:
             print(f"- {what}")
     check_usage_errors(check, cli, root, tmp)
+    check_two_programs(check, args, cli, tmp)
     check_full_disk(check, args, cli, root, tmp)
     check_unwritable_cache(check, args, cli, root, tmp)
     return finish(check, tmp, args.keep)
@@ -624,6 +625,40 @@ def grade_command(args, cli, root, subs, out, lessons):
     if args.build:  # an option of workbook-cli itself, before the command
         cmd += ["--build", str(args.build.resolve())]
     return cmd + ["grade", str(subs), "--out", str(out), "--lessons", lessons]
+
+
+def check_two_programs(check, args, cli, tmp):
+    """A lesson with two programs that share a file and take an option of their own (the fixture in
+    fixture/, built with the rest): each program is compiled and linked from its own files, and the
+    tests find each by its name. The reference gets every point; a submission whose client is
+    wrong loses the client's test case and keeps the server's."""
+    fixture = HERE / "fixture"
+    subs, out = tmp / "two-programs-submissions", tmp / "two-programs-out"
+    shutil.copytree(fixture / "solutions", subs / "reference")
+    shutil.copytree(fixture / "solutions", subs / "wrong-client")
+    client = subs / "wrong-client" / "99-pair" / "client.cpp"
+    client.write_text(client.read_text().replace('message + "\\n"', '"bye\\n"'))
+    cmd = grade_command(args, cli, fixture, subs, out, "99")
+    if args.unsafe:
+        cmd.append("--unsafe")
+    status, lines, _ = run_grade(cmd, tmp / "grade-two-programs.txt", args.timeout, args.verbose)
+    try:
+        students = {s["student"]: s for s in json.loads((out / "gradebook.json").read_text())["students"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        students = {}
+
+    def tests(name):
+        lessons = students.get(name, {}).get("lessons", [])
+        return {t["name"]: t["status"] for l in lessons for t in l["tests"]} if lessons else {}
+
+    reference = students.get("reference", {})
+    check(status == 0 and reference.get("total") == 3 and set(tests("reference").values()) == {"passed"},
+          "two programs: the fixture's reference is built, run and graded with every point (3 / 3)",
+          f"status {status}, {tests('reference')}; last lines:\n    " + "\n    ".join(lines[-8:]))
+    check(tests("wrong-client") == {"the server answers with the number of its workers": "passed",
+                                    "the client sends its message and prints the answer": "failed"},
+          "two programs: a wrong client loses the client's test case, keeps the server's",
+          repr(tests("wrong-client")))
 
 
 def check_unwritable_cache(check, args, cli, root, tmp):

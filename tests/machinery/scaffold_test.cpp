@@ -19,9 +19,10 @@ fs::path small_workbook(const std::string& name) {
         fs::temp_directory_path() / ("workbook-scaffold-" + std::to_string(::getpid())) / name;
     fs::remove_all(root);
     fs::create_directories(root / "lessons");
-    write_file(root / "lessons" / "manifest.json",
-               R"({"format_version":1,"lessons":[{"slug":"01-first","title":"First","kind":"unit",)"
-               R"("program":"driver","files":["first.cpp"],"points":3,"timeout":30}]})");
+    write_file(
+        root / "lessons" / "manifest.json",
+        R"({"format_version":2,"lessons":[{"slug":"01-first","title":"First","kind":"unit",)"
+        R"("programs":[{"name":"driver","files":["first.cpp"]}],"points":3,"timeout":30}]})");
     return root;
 }
 
@@ -49,7 +50,9 @@ TEST_CASE("new: a server lesson in the four folders, its manifest entry last, lo
     CHECK(l.slug == "06-echo-stream");
     CHECK(l.title == "Echo stream");
     CHECK(l.kind == "server");
-    CHECK(l.program == "server");
+    REQUIRE(l.programs.size() == 1);
+    CHECK(l.programs.front().name == "server");
+    CHECK(l.programs.front().options == std::vector<std::string>{"--host H", "--port P"});
     CHECK(l.files == std::vector<std::string>{"server.cpp"});
     CHECK(l.hints.size() == 3);
     // The starter has a TODO for the student, and the test case fails until it is written.
@@ -68,7 +71,8 @@ TEST_CASE("new: a unit lesson has the contract's header in both trees and a driv
           read_file(root / "solutions/07-framing/framing.hpp"));
     const Manifest m = Manifest::load(root / "lessons" / "manifest.json");
     CHECK(m.lessons.back().title == "Frames on a stream");
-    CHECK(m.lessons.back().program == "driver");
+    REQUIRE(m.lessons.back().programs.size() == 1);
+    CHECK(m.lessons.back().programs.front().name == "driver");
     CHECK(m.lessons.back().files == std::vector<std::string>{"framing.cpp"});
 }
 

@@ -60,33 +60,81 @@ TEST_CASE("a broken manifest is refused with the file and the field named") {
         return std::string("no error");
     };
     CHECK(error_of("{").find("not valid JSON") != std::string::npos);
-    CHECK(error_of("{}").find("\"format_version\": 1") != std::string::npos);
-    CHECK(error_of(R"({"format_version":2,"lessons":[]})")
-              .find("format_version 2, and this workbook reads 1") != std::string::npos);
-    CHECK(error_of(R"({"format_version":1})").find("\"lessons\"") != std::string::npos);
+    CHECK(error_of("{}").find("\"format_version\": 2") != std::string::npos);
+    CHECK(error_of(R"({"format_version":1,"lessons":[]})")
+              .find("format_version 1, and this workbook reads 2") != std::string::npos);
+    CHECK(error_of(R"({"format_version":2})").find("\"lessons\"") != std::string::npos);
+    // A manifest of one lesson with these fields.
+    const auto lesson_error = [&](const std::string& fields) {
+        return error_of(R"({"format_version":2,"lessons":[{)" + fields + "}]}");
+    };
+    const std::string server = R"("title":"t","kind":"server","points":1,"timeout":1,)"
+                               R"("programs":[{"name":"server","files":["server.cpp"]}])";
+    CHECK(lesson_error(R"("slug":"01-x",)" + server) == "no error");
+    CHECK(lesson_error(R"("slug":"01-x","hints":["h"],)" + server)
+              .find("lessons/01-x/hints.md, not in the manifest") != std::string::npos);
+    CHECK(lesson_error(R"("slug":"01-x")").find("missing \"title\"") != std::string::npos);
+    CHECK(lesson_error(R"("slug":"x",)" + server).find("the slug is its number") !=
+          std::string::npos);
+    CHECK(lesson_error(R"("slug":"01-X y",)" + server).find("the slug") != std::string::npos);
+    CHECK(lesson_error(R"("slug":"01-x","title":"t","kind":"daemon","points":1,"timeout":1,)"
+                       R"("programs":[{"name":"d","files":["d.cpp"]}])")
+              .find("kind must be") != std::string::npos);
+    // Format 1's "program" and "files" are named as such, not as unknown.
     CHECK(
-        error_of(
-            R"({"format_version":1,"lessons":[{"slug":"01-x","title":"t","kind":"unit","program":"driver","files":["a.cpp"],"hints":["h"],"points":1,"timeout":1}]})")
-            .find("lessons/01-x/hints.md, not in the manifest") != std::string::npos);
+        lesson_error(
+            R"("slug":"01-x","title":"t","kind":"server","program":"s","files":["a.cpp"],"points":1,"timeout":1)")
+            .find("was format 1") != std::string::npos);
+    CHECK(lesson_error(R"("slug":"01-x","title":"t","kind":"server","points":1,"timeout":1)")
+              .find("\"programs\"") != std::string::npos);
+    const auto with_programs = [&](const std::string& programs,
+                                   const std::string& kind = "server") {
+        return lesson_error(R"("slug":"01-x","title":"t","kind":")" + kind +
+                            R"(","points":1,"timeout":1,"programs":)" + programs);
+    };
+    CHECK(with_programs(R"([{"name":"Server","files":["s.cpp"]}])").find("program name") !=
+          std::string::npos);
+    CHECK(with_programs(R"([{"name":"tests","files":["s.cpp"]}])").find("program name") !=
+          std::string::npos);
+    CHECK(with_programs(R"([{"name":"s","files":["../s.cpp"]}])").find("file '../s.cpp'") !=
+          std::string::npos);
+    CHECK(with_programs(R"([{"name":"s","files":["s.hpp"]}])").find("no .cpp") !=
+          std::string::npos);
+    CHECK(with_programs(R"([{"name":"s","files":["s.cpp"]},{"name":"s","files":["t.cpp"]}])")
+              .find("two programs are called s") != std::string::npos);
     CHECK(
-        error_of(R"({"format_version":1,"lessons":[{"slug":"01-x"}]})").find("missing \"title\"") !=
+        with_programs(R"([{"name":"a","files":["a.cpp"]},{"name":"b","files":["b.cpp"]}])", "unit")
+            .find("a unit lesson has one program") != std::string::npos);
+    CHECK(
+        with_programs(R"([{"name":"s","files":["s.cpp"],"options":["--a\nb"]}])").find("option") !=
         std::string::npos);
-    CHECK(
-        error_of(
-            R"({"format_version":1,"lessons":[{"slug":"x","title":"t","kind":"unit","files":["a.cpp"],"points":1,"timeout":1}]})")
-            .find("start with its number") != std::string::npos);
-    CHECK(
-        error_of(
-            R"({"format_version":1,"lessons":[{"slug":"01-x","title":"t","kind":"daemon","files":["a.cpp"],"points":1,"timeout":1}]})")
-            .find("kind must be") != std::string::npos);
-    CHECK(
-        error_of(
-            R"({"format_version":1,"lessons":[{"slug":"01-x","title":"t","kind":"server","files":["a.cpp"],"points":1,"timeout":1}]})")
-            .find("\"program\"") != std::string::npos);
-    CHECK(
-        error_of(
-            R"({"format_version":1,"lessons":[{"slug":"01-x","title":"t","kind":"unit","files":["a.cpp"],"points":1,"timeout":1}]})")
-            .find("\"driver\"") != std::string::npos);
+}
+
+TEST_CASE("a lesson with two programs: their files once each, options, names to the tests") {
+    const fs::path file = temporary_file(
+        "manifest.json",
+        R"({"format_version":2,"lessons":[{"slug":"09-chat","title":"Chat","kind":"server",)"
+        R"("points":4,"timeout":60,"sanitizers":["tsan"],"programs":[)"
+        R"({"name":"server","files":["server.cpp","room.cpp"],"options":["--port P","--workers N"]},)"
+        R"({"name":"chat_client","files":["client.cpp","room.cpp"]}]}]})");
+    const Manifest m = Manifest::load(file);
+    REQUIRE(m.lessons.size() == 1);
+    const Lesson& l = m.lessons.front();
+    CHECK(l.files == std::vector<std::string>{"server.cpp", "room.cpp", "client.cpp"});
+    REQUIRE(l.programs.size() == 2);
+    CHECK(l.program("server")->options == std::vector<std::string>{"--port P", "--workers N"});
+    CHECK(l.program("chat_client")->environment_variable() == "WORKBOOK_PROGRAM_CHAT_CLIENT");
+    CHECK(l.program("client") == nullptr);
+    CHECK(l.program_binary("/b", "chat_client") == fs::path("/b/bin/09-chat/chat_client"));
+    // What the build reads: the same lesson, as CMake variables.
+    const std::string cmake = m.cmake();
+    CHECK(cmake.find("set(WORKBOOK_LESSONS \"09-chat\")") != std::string::npos);
+    CHECK(cmake.find("set(WORKBOOK_LESSON_09-chat_PROGRAMS \"server;chat_client\")") !=
+          std::string::npos);
+    CHECK(cmake.find("set(WORKBOOK_LESSON_09-chat_PROGRAM_server_FILES \"server.cpp;room.cpp\")") !=
+          std::string::npos);
+    CHECK(cmake.find("set(WORKBOOK_LESSON_09-chat_SANITIZERS \"tsan\")") != std::string::npos);
+    CHECK(cmake.find("set(WORKBOOK_LESSON_09-chat_TIMEOUT \"60\")") != std::string::npos);
 }
 
 TEST_CASE("hints: one per \"## \" section of hints.md, its heading and its text") {
@@ -358,11 +406,11 @@ TEST_CASE("workbook-cli: --tree that is not a folder is refused before anything 
 TEST_CASE("the grading recipe carries a path with quotes, backslashes and spaces whole") {
     const std::string odd = R"(/home/o"brien\builds/my build/tests)";
     const RecipeLines lines =
-        parse_recipe("format\t1\ncompiler\t/usr/bin/g++\ntests_binary\t" + odd +
+        parse_recipe("format\t2\ncompiler\t/usr/bin/g++\ntests_binary\t" + odd +
                      "\nflags\t-O0\nflags\t-DNAME=\"x y\"\nprogram_objects\t\n");
     CHECK(lines.at("tests_binary") == std::vector<std::string>{odd});
     CHECK(lines.at("flags") == std::vector<std::string>{"-O0", "-DNAME=\"x y\""});
     CHECK(lines.at("program_objects").empty());                      // an empty CMake list
     CHECK_THROWS(parse_recipe("compiler\t/usr/bin/g++\n"));          // no format line
-    CHECK_THROWS(parse_recipe("format\t1\nno tab on this line\n"));  // not key<TAB>value
+    CHECK_THROWS(parse_recipe("format\t2\nno tab on this line\n"));  // not key<TAB>value
 }

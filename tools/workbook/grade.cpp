@@ -93,9 +93,9 @@ RecipeLines parse_recipe(std::string_view text) {
         if (tab + 1 < line.size()) values.emplace_back(line.substr(tab + 1));
     }
     const auto format = lines.find("format");
-    if (format == lines.end() || format->second != std::vector<std::string>{"1"})
+    if (format == lines.end() || format->second != std::vector<std::string>{"2"})
         throw std::runtime_error(
-            "grading recipe: not format 1 (rebuild the workbook: cmake --build)");
+            "grading recipe: not format 2 (rebuild the workbook: cmake --build)");
     return lines;
 }
 
@@ -301,7 +301,7 @@ void remove_built(const fs::path& dir, const Lesson& lesson) {
     std::vector<fs::path> built;
     for (auto it = fs::directory_iterator(dir, error); !error && it != fs::directory_iterator();
          it.increment(error))
-        if (it->path().extension() == ".o" || it->path().filename() == lesson.program)
+        if (it->path().extension() == ".o" || lesson.program(it->path().filename().string()))
             built.push_back(it->path());
     for (const fs::path& p : built) fs::remove(p, error);
 }
@@ -340,12 +340,12 @@ struct Recipe {
     // compile and the link (ThreadSanitizer for the thread lessons).
     std::vector<std::string> program_objects, program_flags;
     std::string tests_binary;  // server, client and driver lessons: the tests, built once
-    std::string harness_include, lesson_include;  // for the teacher's extra tests
-    std::string reference_program;                // server and client lessons
-    std::vector<std::string> preload_libraries;   // what the tests may preload into a program
+    std::string harness_include, lesson_include;            // for the teacher's extra tests
+    std::map<std::string, std::string> reference_programs;  // by program name
+    std::vector<std::string> preload_libraries;  // what the tests may preload into a program
 };
 
-Recipe load_recipe(const fs::path& file) {
+Recipe load_recipe(const fs::path& file, const Lesson& lesson) {
     const std::string text = read_file(file);
     if (text.empty())
         throw std::runtime_error(
@@ -375,7 +375,8 @@ Recipe load_recipe(const fs::path& file) {
     r.tests_binary = one("tests_binary");
     r.harness_include = one("harness_include");
     r.lesson_include = one("lesson_include");
-    r.reference_program = one("reference_program");
+    for (const Program& p : lesson.programs)
+        r.reference_programs[p.name] = one(("reference_program_" + p.name).c_str());
     r.preload_libraries = list("preload_libraries");
     return r;
 }
@@ -643,7 +644,10 @@ class Grader {
             const Lesson& lesson = *plan.lesson;
             const fs::path scratch = scratch_of(student, lesson);
             add_path_name(names, scratch, "starter/" + lesson.slug);
-            add_path_name(names, scratch / lesson.program, "your program");
+            for (const Program& p : lesson.programs)
+                add_path_name(names, scratch / p.name,
+                              lesson.programs.size() == 1 ? "your program"
+                                                          : fmt::format("your program {}", p.name));
             add_path_name(names, runs_of(student, lesson), "starter/" + lesson.slug);
             if (!plan.extra_dir.empty())
                 add_path_name(names, plan.extra_dir, "extra-tests/" + lesson.slug);
@@ -766,7 +770,7 @@ class Grader {
         const Recipe& r = plan.recipe;
         // Only the files the compile, the link and the tests need: never the whole build, which
         // also holds the reference solutions' programs (a submission could run them instead).
-        std::vector<fs::path> read_only{root_ / "support"};
+        std::vector<fs::path> read_only(r.include.begin(), r.include.end());
         for (const auto* list : {&r.test_objects, &r.main_objects, &r.test_libraries,
                                  &r.program_libraries, &r.program_objects, &r.preload_libraries})
             for (const std::string& file : *list)
@@ -782,37 +786,44 @@ class Grader {
                        .files = 512,
                        .fsize_mib = 64,
                        .output = 64 * 1024};
-        std::vector<std::string> objects;
-        for (const auto& entry : fs::directory_iterator(scratch)) {
-            if (entry.path().extension() != ".cpp") continue;
+        // Every .cpp file of the lesson's programs, compiled once (a file two programs share, too).
+        std::map<std::string, std::string> objects;  // by source file name
+        for (const std::string& file : lesson.files) {
+            if (!file.ends_with(".cpp")) continue;
+            const fs::path source = scratch / file;
             std::vector<std::string> argv{r.compiler};
             argv.insert(argv.end(), r.flags.begin(), r.flags.end());
             argv.insert(argv.end(), r.program_flags.begin(), r.program_flags.end());
             argv.push_back("-I" + scratch.string());
             for (const std::string& dir : r.include) argv.push_back("-I" + dir);
-            const std::string object = (scratch / entry.path().stem()).string() + ".o";
-            argv.insert(argv.end(), {"-c", entry.path().string(), "-o", object});
+            const std::string object = (scratch / source.stem()).string() + ".o";
+            argv.insert(argv.end(), {"-c", source.string(), "-o", object});
             need_space(compile);
-            const Confined c =
-                sandbox_.run(scratch, runs / ("compile-" + entry.path().stem().string()), read_only,
-                             compile, {}, argv, false);
+            const Confined c = sandbox_.run(scratch, runs / ("compile-" + source.stem().string()),
+                                            read_only, compile, {}, argv, false);
             isolation = c.report.isolation;
             if (!c.ok()) return compile_error(grade, c, compile);
-            objects.push_back(object);
+            objects[file] = object;
         }
-        // The student's program: their objects, and for a unit lesson the driver's, linked with the
-        // libraries it needs. The tests were built once, beforehand, and never hold student code.
-        const fs::path linked = scratch / lesson.program;
-        std::vector<std::string> link{r.compiler};
-        link.insert(link.end(), objects.begin(), objects.end());
-        link.insert(link.end(), r.program_objects.begin(), r.program_objects.end());
-        link.insert(link.end(), r.program_flags.begin(), r.program_flags.end());
-        link.insert(link.end(), r.program_libraries.begin(), r.program_libraries.end());
-        link.insert(link.end(), {"-o", linked.string()});
-        need_space(compile);
-        const Confined c =
-            sandbox_.run(scratch, runs / "link", read_only, compile, {}, link, false);
-        if (!c.ok()) return compile_error(grade, c, compile);
+        // Each of the student's programs: the objects of its files, and for a unit lesson the
+        // driver's, linked with the libraries it needs. The tests were built once, beforehand, and
+        // never hold student code.
+        std::vector<fs::path> linked;
+        for (const Program& program : lesson.programs) {
+            linked.push_back(scratch / program.name);
+            std::vector<std::string> link{r.compiler};
+            for (const std::string& file : program.files)
+                if (objects.contains(file)) link.push_back(objects.at(file));
+            link.insert(link.end(), r.program_objects.begin(), r.program_objects.end());
+            link.insert(link.end(), r.program_flags.begin(), r.program_flags.end());
+            link.insert(link.end(), r.program_libraries.begin(), r.program_libraries.end());
+            link.insert(link.end(), {"-o", linked.back().string()});
+            need_space(compile);
+            const Confined c = sandbox_.run(
+                scratch, runs / (lesson.programs.size() == 1 ? "link" : "link-" + program.name),
+                read_only, compile, {}, link, false);
+            if (!c.ok()) return compile_error(grade, c, compile);
+        }
 
         // Test: each test case on its own, in its own sandbox, with its own limits. The program
         // just linked is mounted read-only over itself for the runs: one test case could otherwise
@@ -823,11 +834,15 @@ class Grader {
         // is mounted.
         grade.status = "graded";
         std::vector<fs::path> run_read_only = read_only;
-        run_read_only.push_back(linked);
+        run_read_only.insert(run_read_only.end(), linked.begin(), linked.end());
         if (!plan.extra_binary.empty()) run_read_only.push_back(plan.extra_binary);
         const std::string tests = r.tests_binary;
-        const std::vector<std::string> env{"WORKBOOK_RECORDS_FD=3",
-                                           "WORKBOOK_PROGRAM=" + linked.string()};
+        // The tests find each program by its variable (probe::program_under_test), a lesson's only
+        // program also by WORKBOOK_PROGRAM.
+        std::vector<std::string> env{"WORKBOOK_RECORDS_FD=3"};
+        for (std::size_t i = 0; i < lesson.programs.size(); ++i)
+            env.push_back(lesson.programs[i].environment_variable() + "=" + linked[i].string());
+        if (linked.size() == 1) env.push_back("WORKBOOK_PROGRAM=" + linked.front().string());
         Limits limits;
         limits.wall = std::min(lesson.timeout, case_timeout_);
         limits.cpu = limits.wall;
@@ -1048,11 +1063,14 @@ std::string summary_line(const StudentGrade& s) {
 
 // A hash of everything that decides a grade besides the student's files.
 std::string grader_version(const fs::path& root) {
+    std::error_code
+        ignore_missing;  // a workbook without one of them (a fixture's) has nothing there
     Hash hash;
     hash.add(grader_format);
     std::vector<fs::path> files{root / "lessons" / "manifest.json"};
     for (const char* dir : {"tests", "support", "starter", "cmake", "tools"})
-        for (const auto& e : fs::recursive_directory_iterator(root / dir))
+        for (const auto& e : fs::recursive_directory_iterator(
+                 root / dir, fs::directory_options::none, ignore_missing))
             if (e.is_regular_file()) files.push_back(e.path());
     std::sort(files.begin(), files.end());
     for (const fs::path& f : files) {
@@ -1144,10 +1162,14 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
     const fs::path spec = plan.extra_dir / "extra-cases.txt";
     write_file(spec, wanted);
     const fs::path records = plan.extra_dir / "reference.jsonl";
-    ::setenv("WORKBOOK_PROGRAM", r.reference_program.c_str(), 1);
+    for (const Program& p : lesson.programs)
+        ::setenv(p.environment_variable().c_str(), r.reference_programs.at(p.name).c_str(), 1);
+    if (lesson.programs.size() == 1)
+        ::setenv("WORKBOOK_PROGRAM", r.reference_programs.begin()->second.c_str(), 1);
     const CommandResult run = run_command(
         {binary.string(), "-f", spec.string(), "-r", "workbook", "--out", records.string()},
         std::chrono::seconds(lesson.timeout));
+    for (const Program& p : lesson.programs) ::unsetenv(p.environment_variable().c_str());
     ::unsetenv("WORKBOOK_PROGRAM");
     std::string unfinished;
     const auto cases = parse_records(read_file(records), &unfinished);
@@ -1279,9 +1301,10 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui,
     // The test cases and their points come from a run of the reference solutions: trusted code.
     std::vector<LessonPlan> plans;
     for (const Lesson* lesson : lessons) {
-        LessonPlan plan{lesson, load_recipe(build.build / "grading" / (lesson->slug + ".recipe")),
-                        {},     {},
-                        {},     {}};
+        LessonPlan plan{
+            lesson, load_recipe(build.build / "grading" / (lesson->slug + ".recipe"), *lesson),
+            {},     {},
+            {},     {}};
         const LessonResult reference = run_lesson(build, *lesson);
         if (reference.verdict != Verdict::passed) {
             std::cerr << fmt::format(

@@ -241,18 +241,33 @@ int cmd_reset(Context& ctx, const std::string& key) {
 
 int cmd_run(Context& ctx, const std::string& key, const std::vector<std::string>& args) {
     const Lesson& lesson = lesson_or_exit(ctx, key);
+    // A lesson with several programs is told which first: run 09 client -- --port 5000.
+    std::vector<std::string> rest = args;
+    const Program* chosen = lesson.programs.size() == 1 ? &lesson.programs.front() : nullptr;
+    if (chosen == nullptr && !rest.empty() && (chosen = lesson.program(rest.front())))
+        rest.erase(rest.begin());
+    if (chosen == nullptr) {
+        std::vector<std::string> names;
+        for (const Program& p : lesson.programs) names.push_back(p.name);
+        std::cerr << fmt::format(
+            "Lesson {} has {} programs: {}. Say which one to run, as in\n  ./workbook run {} {} -- "
+            "--help\n",
+            lesson.number(), names.size(), fmt::join(names, ", "), lesson.number(), names.front());
+        return 2;
+    }
+    const Program& program = *chosen;
     if (!configured(ctx)) return 2;
-    const CommandResult build = run_command(
-        {"cmake", "--build", ctx.student.build.string(), "--target", lesson.slug + "-program"},
-        std::chrono::seconds(300));
+    const CommandResult build = run_command({"cmake", "--build", ctx.student.build.string(),
+                                             "--target", lesson.slug + "-" + program.name},
+                                            std::chrono::seconds(300));
     if (!build.ok()) {
         std::cout << ctx.ui.bold("The compiler says:") << "\n"
                   << indent(trim_build_log(build.out + build.err, ctx.root), 2);
         return 1;
     }
-    const fs::path program = lesson.program_binary(ctx.student.build);
-    std::vector<char*> argv{const_cast<char*>(program.c_str())};
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    const fs::path path = lesson.program_binary(ctx.student.build, program.name);
+    std::vector<char*> argv{const_cast<char*>(path.c_str())};
+    for (const std::string& arg : rest) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
     if (lesson.kind == "unit")
         std::cerr << ctx.ui.dim(fmt::format(
@@ -260,10 +275,13 @@ int cmd_run(Context& ctx, const std::string& key, const std::vector<std::string>
                          "program its tests run; --help says what it does)",
                          lesson.number()))
                   << "\n";
-    std::cerr << ctx.ui.dim(fmt::format("$ {} {}", ctx.shown(program), fmt::join(args, " ")))
-              << "\n";
-    ::execv(program.c_str(), argv.data());
-    std::cerr << fmt::format("Could not start {}: {}\n", program.string(), std::strerror(errno));
+    else if (!program.options.empty())
+        std::cerr << ctx.ui.dim(fmt::format("(usage: {} {})", program.name,
+                                            fmt::join(program.options, " ")))
+                  << "\n";
+    std::cerr << ctx.ui.dim(fmt::format("$ {} {}", ctx.shown(path), fmt::join(rest, " "))) << "\n";
+    ::execv(path.c_str(), argv.data());
+    std::cerr << fmt::format("Could not start {}: {}\n", path.string(), std::strerror(errno));
     return 1;
 }
 
@@ -485,10 +503,12 @@ static int workbook_main(int argc, char** argv) {
     auto* reset =
         app.add_subcommand("reset", "Restore a lesson's starter file (yours is backed up)");
     reset->add_option("lesson", key, "Number or slug")->required();
-    auto* run =
-        app.add_subcommand("run", "Build your program for a lesson and run it: run 02 -- --port 0");
+    auto* run = app.add_subcommand("run",
+                                   "Build your program for a lesson and run it: run 02 -- --port 0 "
+                                   "(a lesson with several: run 09 client -- --port 5000)");
     run->add_option("lesson", key, "Number or slug")->required();
-    run->add_option("args", run_args, "Arguments for your program, after --");
+    run->add_option("args", run_args,
+                    "The program's name if the lesson has several, then its arguments, after --");
     auto* verify = app.add_subcommand(
         "verify",
         "Maintainers and CI: every solution passes, every starter fails, sanitizers, self-tests");

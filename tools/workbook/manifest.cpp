@@ -1,11 +1,13 @@
 #include "manifest.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "files.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <stdexcept>
@@ -74,8 +76,66 @@ std::filesystem::path Lesson::tests_binary(const std::filesystem::path& build) c
     return build / "bin" / slug / "tests";
 }
 
-std::filesystem::path Lesson::program_binary(const std::filesystem::path& build) const {
-    return build / "bin" / slug / program;
+std::filesystem::path Lesson::program_binary(const std::filesystem::path& build,
+                                             const std::string& name) const {
+    return build / "bin" / slug / name;
+}
+
+namespace {
+
+bool is_name(std::string_view text, std::string_view first, std::string_view rest) {
+    return !text.empty() && first.find(text.front()) != std::string_view::npos &&
+           text.find_first_not_of(rest) == std::string_view::npos;
+}
+
+constexpr std::string_view lower = "abcdefghijklmnopqrstuvwxyz";
+constexpr std::string_view lower_digits = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+Program read_program(const json& entry, const std::string& where) {
+    if (!entry.is_object())
+        throw std::runtime_error(where + ": a program is an object with a \"name\"");
+    Program p;
+    p.name = field<std::string>(entry, "name", where);
+    p.files = field<std::vector<std::string>>(entry, "files", where);
+    p.options = field_or<std::vector<std::string>>(entry, "options", where, {});
+    // The name becomes a file in bin/<slug>/, a target and an environment variable.
+    if (!is_name(p.name, lower, fmt::format("{}_", lower_digits)) || p.name == "tests" ||
+        p.name == "check" || p.name == "programs")
+        throw std::runtime_error(fmt::format(
+            "{}: program name '{}': lower-case letters, digits and _, starting with a letter "
+            "(and not tests, check or programs)",
+            where, p.name));
+    const std::string here = fmt::format("{} (program {})", where, p.name);
+    bool code = false;
+    for (const std::string& file : p.files) {
+        if (!is_name(file, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_",
+                     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ||
+            !(file.ends_with(".cpp") || file.ends_with(".hpp")))
+            throw std::runtime_error(fmt::format(
+                "{}: file '{}': a .cpp or .hpp in the lesson's folder (letters, digits, _ . -)",
+                here, file));
+        code = code || file.ends_with(".cpp");
+    }
+    if (!code) throw std::runtime_error(here + ": \"files\" holds no .cpp file");
+    for (const std::string& option : p.options)
+        if (option.empty() || option.find_first_of("\n\r") != std::string::npos)
+            throw std::runtime_error(fmt::format(
+                "{}: option '{}': one line, as in \"--workers N\" or \"MESSAGE\"", here, option));
+    return p;
+}
+
+}  // namespace
+
+std::string Program::environment_variable() const {
+    std::string upper = name;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return "WORKBOOK_PROGRAM_" + upper;
+}
+
+const Program* Lesson::program(std::string_view name) const {
+    for (const Program& p : programs)
+        if (p.name == name) return &p;
+    return nullptr;
 }
 
 Manifest Manifest::load(const std::filesystem::path& file) {
@@ -100,24 +160,55 @@ Manifest Manifest::load(const std::filesystem::path& file) {
     for (const json& entry : doc["lessons"]) {
         const std::string where =
             fmt::format("{} (lesson {})", file.string(), manifest.lessons.size() + 1);
+        if (!entry.is_object()) throw std::runtime_error(where + ": a lesson is an object");
         Lesson lesson;
         lesson.slug = field<std::string>(entry, "slug", where);
         lesson.title = field<std::string>(entry, "title", where);
         lesson.kind = field<std::string>(entry, "kind", where);
-        lesson.files = field<std::vector<std::string>>(entry, "files", where);
         lesson.points = field<int>(entry, "points", where);
         lesson.timeout = field<int>(entry, "timeout", where);
         lesson.sanitizers = field_or<std::vector<std::string>>(entry, "sanitizers", where, {});
-        lesson.program = field_or<std::string>(entry, "program", where, "");
-        if (!leading_number(lesson.slug))
-            throw std::runtime_error(where +
-                                     ": the slug must start with its number, as in 01-bytes");
+        if (!leading_number(lesson.slug) ||
+            !is_name(lesson.slug, "0123456789", fmt::format("{}-", lower_digits)))
+            throw std::runtime_error(
+                where +
+                ": the slug is its number, then lower-case words joined by -, as in 01-bytes");
+        for (const Lesson& earlier : manifest.lessons)
+            if (earlier.slug == lesson.slug || earlier.number() == lesson.number())
+                throw std::runtime_error(
+                    fmt::format("{}: {} has the number of {}", where, lesson.slug, earlier.slug));
         if (lesson.kind != "unit" && lesson.kind != "server" && lesson.kind != "client")
             throw std::runtime_error(where + ": kind must be unit, server or client");
-        if (lesson.program.empty())
-            throw std::runtime_error(
-                where + ": a lesson names its \"program\" (a unit lesson's is \"driver\")");
-        if (lesson.files.empty()) throw std::runtime_error(where + ": \"files\" is empty");
+        if (lesson.points < 0 || lesson.timeout <= 0)
+            throw std::runtime_error(where + ": points >= 0 and timeout > 0 (seconds)");
+        for (const std::string& s : lesson.sanitizers)
+            if (s != "asan" && s != "tsan")
+                throw std::runtime_error(
+                    fmt::format("{}: sanitizer '{}': \"asan\" or \"tsan\"", where, s));
+        for (const char* gone : {"program", "files"})
+            if (entry.contains(gone))
+                throw std::runtime_error(fmt::format(
+                    "{}: \"{}\" was format 1; a lesson lists its \"programs\", each with a "
+                    "\"name\" and \"files\"",
+                    where, gone));
+        if (!entry.contains("programs") || !entry["programs"].is_array() ||
+            entry["programs"].empty())
+            throw std::runtime_error(where +
+                                     ": \"programs\": at least one, as in [{\"name\": \"server\", "
+                                     "\"files\": [\"server.cpp\"]}]");
+        for (const json& p : entry["programs"]) {
+            Program program = read_program(p, where);
+            if (lesson.program(program.name))
+                throw std::runtime_error(
+                    fmt::format("{}: two programs are called {}", where, program.name));
+            for (const std::string& f : program.files)
+                if (std::find(lesson.files.begin(), lesson.files.end(), f) == lesson.files.end())
+                    lesson.files.push_back(f);
+            lesson.programs.push_back(std::move(program));
+        }
+        if (lesson.kind == "unit" && lesson.programs.size() != 1)
+            throw std::runtime_error(where +
+                                     ": a unit lesson has one program, the driver of its code");
         if (entry.contains("hints"))
             throw std::runtime_error(
                 fmt::format("{}: hints are written in lessons/{}/hints.md, not in the manifest",
@@ -126,6 +217,33 @@ Manifest Manifest::load(const std::filesystem::path& file) {
         manifest.lessons.push_back(std::move(lesson));
     }
     return manifest;
+}
+
+std::string Manifest::cmake() const {
+    // Every value was checked above to be a name without spaces, quotes, ; or $: written as is.
+    std::string out = "# Written by the workbook's manifest reader from lessons/manifest.json.\n";
+    std::vector<std::string> slugs;
+    for (const Lesson& l : lessons) slugs.push_back(l.slug);
+    out += fmt::format("set(WORKBOOK_LESSONS \"{}\")\n", fmt::join(slugs, ";"));
+    for (const Lesson& l : lessons) {
+        const std::string v = "WORKBOOK_LESSON_" + l.slug;
+        std::vector<std::string> names;
+        for (const Program& p : l.programs) names.push_back(p.name);
+        out += fmt::format("set({}_KIND \"{}\")\n", v, l.kind);
+        out += fmt::format("set({}_TIMEOUT \"{}\")\n", v, l.timeout);
+        out += fmt::format("set({}_SANITIZERS \"{}\")\n", v, fmt::join(l.sanitizers, ";"));
+        out += fmt::format("set({}_PROGRAMS \"{}\")\n", v, fmt::join(names, ";"));
+        for (const Program& p : l.programs) {
+            std::vector<std::string> code;
+            for (const std::string& f : p.files)
+                if (f.ends_with(".cpp")) code.push_back(f);
+            out +=
+                fmt::format("set({}_PROGRAM_{}_FILES \"{}\")\n", v, p.name, fmt::join(code, ";"));
+            out += fmt::format("set({}_PROGRAM_{}_VARIABLE \"{}\")\n", v, p.name,
+                               p.environment_variable());
+        }
+    }
+    return out;
 }
 
 const Lesson* Manifest::find(std::string_view key) const {

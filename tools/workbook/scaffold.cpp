@@ -51,7 +51,7 @@ TODO: the ideas, with the seed's Python beside the C++ where there is some, and 
 
 ## The contract
 
-TODO: every sentence a program can break, each checked by a test case below.
+TODO: every sentence a program can break, each checked by a test case below.{4}
 
 ### What the tests check
 
@@ -63,7 +63,11 @@ TODO: every sentence a program can break, each checked by a test case below.
 
 TODO: the classic mistakes (the same as tests/{2}/mutants.json).
 )~",
-                       l.slug.substr(0, 2), l.title, l.slug, file);
+                       l.slug.substr(0, 2), l.title, l.slug, file,
+                       l.kind == "unit" ? ""
+                                        : "\n\nTODO: its command line, `--host H` and `--port P` "
+                                          "(the manifest lists them: verify checks that each is "
+                                          "explained here).");
 }
 
 std::string hints(const NewLesson& l) {
@@ -224,8 +228,11 @@ std::vector<fs::path> scaffold_lesson(const fs::path& root, const NewLesson& spe
     entry["slug"] = l.slug;
     entry["title"] = l.title;
     entry["kind"] = l.kind;
-    entry["program"] = program;
-    entry["files"] = {code.back().path.string()};
+    nlohmann::ordered_json main_program;
+    main_program["name"] = program;
+    main_program["files"] = {code.back().path.string()};
+    if (l.kind != "unit") main_program["options"] = {"--host H", "--port P"};
+    entry["programs"] = nlohmann::ordered_json::array({main_program});
     entry["points"] = 1;
     entry["timeout"] = 60;
     entry["sanitizers"] = {"asan"};

@@ -102,6 +102,15 @@ std::string layout_problems(const fs::path& root, const Lesson& lesson) {
         else if (read_file(root / "starter" / lesson.slug / file).find("TODO") == std::string::npos)
             note(fmt::format("starter/{}/{} has no TODO for the student", lesson.slug, file));
     }
+    // A program's options are the lesson's to explain: each is named in its README.
+    const std::string readme = read_file(root / "lessons" / lesson.slug / "README.md");
+    for (const Program& program : lesson.programs)
+        for (const std::string& option : program.options) {
+            const std::string word = option.substr(0, option.find(' '));
+            if (readme.find(word) == std::string::npos)
+                note(fmt::format("lessons/{}/README.md does not explain {}'s {}", lesson.slug,
+                                 program.name, word));
+        }
     // A header in both trees is the lesson's contract (the tests include the solutions' copy, the
     // student's code the starter's): one text, or the tests would judge another contract.
     for (const std::string& name : starter)
@@ -456,18 +465,22 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui,
     // both trees, so they are not built twice.
     for (const Lesson& lesson : manifest.lessons) {
         const std::string name = fmt::format("{} starter fails, pointing at a TODO", lesson.slug);
-        const CommandResult built = run_command({"cmake", "--build", solutions.build.string(),
-                                                 "--target", lesson.slug + "-check-program"},
-                                                std::chrono::seconds(300));
+        const CommandResult built = run_command(
+            {"cmake", "--build", solutions.build.string(), "--target", lesson.slug + "-check"},
+            std::chrono::seconds(300));
         if (!built.ok()) {
             checks.check(false, name,
                          "it does not compile with warnings as errors:\n" +
                              trim_build_log(built.out + built.err, root));
             continue;
         }
-        const fs::path program = solutions.build / "bin" / lesson.slug / "check" / lesson.program;
-        ::setenv("WORKBOOK_PROGRAM", program.c_str(), 1);
+        const fs::path check = solutions.build / "bin" / lesson.slug / "check";
+        for (const Program& p : lesson.programs)
+            ::setenv(p.environment_variable().c_str(), (check / p.name).c_str(), 1);
+        if (lesson.programs.size() == 1)
+            ::setenv("WORKBOOK_PROGRAM", (check / lesson.programs.front().name).c_str(), 1);
         const LessonResult r = run_lesson(solutions, lesson);
+        for (const Program& p : lesson.programs) ::unsetenv(p.environment_variable().c_str());
         ::unsetenv("WORKBOOK_PROGRAM");
         const bool fails_cleanly =
             r.verdict == Verdict::failed && r.passed_cases() < r.cases.size();
@@ -481,13 +494,15 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui,
     checks.section("Thread lessons run under ThreadSanitizer");
     for (const Lesson& lesson : manifest.lessons) {
         if (!with("tsan")(lesson)) continue;
-        const fs::path program = lesson.program_binary(solutions.build);
-        const std::string bytes = fs::exists(program) ? read_file(program) : "";
-        checks.check(bytes.find("libtsan.so") != std::string::npos,
-                     fmt::format("{}: its program is built with ThreadSanitizer", lesson.slug),
-                     fmt::format("{} does not link libtsan: check workbook_lesson_sanitizer in "
-                                 "cmake/Workbook.cmake\n",
-                                 program.string()));
+        for (const Program& p : lesson.programs) {
+            const fs::path program = lesson.program_binary(solutions.build, p.name);
+            const std::string bytes = fs::exists(program) ? read_file(program) : "";
+            checks.check(bytes.find("libtsan.so") != std::string::npos,
+                         fmt::format("{}: {} is built with ThreadSanitizer", lesson.slug, p.name),
+                         fmt::format("{} does not link libtsan: check workbook_add_lesson in "
+                                     "cmake/Workbook.cmake\n",
+                                     program.string()));
+        }
     }
 
     checks.section("Known mistakes: every mutant of a solution loses the test cases it names");

@@ -37,6 +37,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -84,6 +85,30 @@ std::filesystem::path program_under_test(const char* compiled_in) {
         throw Failure(fmt::format(
             "The program to test, {}, does not exist. Build the lesson first (cmake --build).",
             path.string()));
+    }
+    return path;
+}
+
+std::filesystem::path program_path(std::string_view name, const char* compiled_in_dir) {
+    std::string variable = "WORKBOOK_PROGRAM_";
+    for (const char c : name)
+        variable += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::filesystem::path path;
+    if (const char* from_env = std::getenv(variable.c_str()); from_env && *from_env) {
+        path = from_env;
+    } else if (compiled_in_dir != nullptr && *compiled_in_dir != '\0') {
+        path = std::filesystem::path(compiled_in_dir) / name;
+    } else {
+        throw Failure(fmt::format(
+            "The tests do not know where program '{}' is: set {} to its path (the build and the "
+            "grader do this for a lesson's programs).",
+            name, variable));
+    }
+    std::error_code error;
+    if (!std::filesystem::exists(path, error)) {
+        throw Failure(
+            fmt::format("Program '{}', {}, does not exist. Build the lesson first (cmake --build).",
+                        name, path.string()));
     }
     return path;
 }

@@ -61,6 +61,17 @@ std::filesystem::path program_under_test(const char* compiled_in = WORKBOOK_PROG
 std::filesystem::path program_under_test(const char* compiled_in = nullptr);
 #endif
 
+// Program `name` of a lesson with several (the manifest's "programs": "server", "client"):
+// $WORKBOOK_PROGRAM_<NAME> (upper-case) if set and not empty, else `compiled_in_dir`/`name`, else
+// Failure. The build defines WORKBOOK_PROGRAMS_DIR, the lesson's bin/<slug>/, for its tests; the
+// grader and verify set the variables. Throws Failure if the path does not exist.
+#ifdef WORKBOOK_PROGRAMS_DIR
+std::filesystem::path program_path(std::string_view name,
+                                   const char* compiled_in_dir = WORKBOOK_PROGRAMS_DIR);
+#else
+std::filesystem::path program_path(std::string_view name, const char* compiled_in_dir = nullptr);
+#endif
+
 // Faults the program under test will meet, made by preloaded libraries (LD_PRELOAD): ours
 // (tests/harness/faults/) for short counts, poisoned buffers and the stop before listen(), and
 // Debian's libfiu for calls that fail. Only TCP sockets are touched. The transcript says which
