@@ -689,11 +689,15 @@ def check_usage_errors(check, cli, root, tmp):
     (extra / "02").mkdir(parents=True)
     empty = tmp / "no-submissions"
     empty.mkdir()
+    malformed = tmp / "only-cases.json"
+    malformed.write_text('{"ann": "not a list"}')
     for what, options, text in (("a folder of extra tests named after no lesson", ["--extra-tests", str(extra)],
                                  "named after no lesson"),
                                 ("--extra-tests that is not a folder", ["--extra-tests", str(tmp / "nothing")],
                                  "not a folder"),
-                                ("--case-timeout 0", ["--case-timeout", "0"], "not in range")):
+                                ("--case-timeout 0", ["--case-timeout", "0"], "not in range"),
+                                ("--only-cases that is not an object of lists", ["--only-cases", str(malformed)],
+                                 "expected a JSON object")):
         r = subprocess.run([str(cli), "--root", str(root), "--no-color", "grade", str(empty), "--out",
                             str(tmp / "usage-out")] + options, capture_output=True, text=True, timeout=60)
         check(r.returncode == 2 and text in r.stderr, f"usage: {what} stops grade with status 2",

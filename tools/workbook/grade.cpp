@@ -625,7 +625,8 @@ class Grader {
   public:
     Grader(fs::path root, fs::path out, Sandbox sandbox, std::vector<LessonPlan> plans,
            std::string version, int case_timeout, double lesson_budget,
-           std::vector<PathName> machine_paths)
+           std::vector<PathName> machine_paths,
+           std::map<std::string, std::vector<std::string>> only_cases)
         : root_(std::move(root)),
           out_(std::move(out)),
           sandbox_(std::move(sandbox)),
@@ -633,7 +634,8 @@ class Grader {
           version_(std::move(version)),
           case_timeout_(case_timeout),
           lesson_budget_(lesson_budget),
-          machine_paths_(std::move(machine_paths)) {}
+          machine_paths_(std::move(machine_paths)),
+          only_cases_(std::move(only_cases)) {}
 
     // The paths of this machine that a student's grade may name, and the names the student sees
     // instead: the student's files as in their own checkout, their program as "your program".
@@ -853,9 +855,19 @@ class Grader {
         // submission that sleeps in every function then costs the budget, not every case's limit.
         double spent = 0;
         int n = 0;
+        const auto only = only_cases_.find(student);
         for (const CaseSpec& spec : plan.cases) {
             TestGrade t{spec.name, 0, spec.points, "", "", spec.hidden};
             ++n;
+            if (only != only_cases_.end() && std::none_of(only->second.begin(), only->second.end(),
+                                                          [&](const std::string& start) {
+                                                              return spec.name.starts_with(start);
+                                                          })) {
+                t.status = "not-run";
+                t.message = "not run: --only-cases names other test cases of this submission\n";
+                grade.tests.push_back(std::move(t));
+                continue;
+            }
             if (spent >= lesson_budget_) {
                 t.status = "not-run";
                 t.message = fmt::format(
@@ -947,6 +959,7 @@ class Grader {
     int case_timeout_;
     double lesson_budget_;
     std::vector<PathName> machine_paths_;
+    std::map<std::string, std::vector<std::string>> only_cases_;  // --only-cases
 };
 
 // ---- reports -----------------------------------------------------------------------------------
@@ -1220,6 +1233,21 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui,
     if (lessons.empty())
         for (const Lesson& lesson : manifest.lessons) lessons.push_back(&lesson);
 
+    // --only-cases: {"submission": ["test case name or its start", ...]}.
+    std::map<std::string, std::vector<std::string>> only_cases;
+    if (!options.only_cases.empty()) {
+        try {
+            only_cases = json::parse(read_file(options.only_cases))
+                             .get<std::map<std::string, std::vector<std::string>>>();
+        } catch (const json::exception& e) {
+            std::cerr << fmt::format(
+                "grade: --only-cases {}: expected a JSON object of submission names, each with a "
+                "list of test case names ({})\n",
+                options.only_cases.string(), e.what());
+            return 2;
+        }
+    }
+
     // The teacher's extra tests: a folder of lesson folders. A mistyped path or folder name would
     // otherwise grade without them and say nothing.
     if (!options.extra_tests.empty()) {
@@ -1354,12 +1382,13 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui,
     Grader grader(
         root, options.out, Sandbox(sandbox_binary, options.unsafe), std::move(plans),
         // Options that change a grade are part of what a cached grade must match.
-        fmt::format("{}|unsafe={}|case-timeout={}|lesson-budget={}|extra={}", grader_version(root),
-                    options.unsafe, options.case_timeout, options.lesson_budget,
-                    extra_version(options.extra_tests)),
+        fmt::format("{}|unsafe={}|case-timeout={}|lesson-budget={}|extra={}|only={}",
+                    grader_version(root), options.unsafe, options.case_timeout,
+                    options.lesson_budget, extra_version(options.extra_tests),
+                    json(only_cases).dump()),
         std::max(1, options.case_timeout),
         options.lesson_budget > 0 ? options.lesson_budget : std::numeric_limits<double>::infinity(),
-        machine_paths);
+        machine_paths, only_cases);
     std::vector<StudentGrade> grades(students.size());
     std::atomic<std::size_t> next{0};
     std::mutex print;

@@ -23,6 +23,9 @@ struct GradeOptions {
     int case_timeout = 30;              // seconds of wall and CPU time for one test case, at most
     int lesson_budget = 180;      // seconds for all the test cases of one lesson; then "not-run"
     std::filesystem::path build;  // where the tests and the reference are built; empty: build/grade
+    // Maintainers (the mutation corpus): a JSON object, submission -> names of test cases or their
+    // starts; only those cases of those submissions run, the others are "not-run". Empty: all.
+    std::filesystem::path only_cases;
 };
 
 // The name a test case is selected by on Catch2's command line: every character that means

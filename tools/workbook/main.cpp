@@ -546,6 +546,11 @@ static int workbook_main(int argc, char** argv) {
                      "run (0: no budget)")
         ->check(CLI::Range(0, 86400))
         ->capture_default_str();
+    grade
+        ->add_option("--only-cases", grade_options.only_cases,
+                     "Maintainers: a JSON file {\"submission\": [\"test case name or its start\", "
+                     "...]}; only those cases of those submissions run (the mutation corpus)")
+        ->check(CLI::ExistingFile);
     auto* doctor = app.add_subcommand(
         "doctor", "Which isolation this machine offers for grading untrusted code");
     std::string export_dir;
