@@ -191,6 +191,41 @@ function(workbook_add_lesson slug lessons_root tree_dir check_tree_dir)
         endforeach()
     endif()
 
+    # The same programs under AddressSanitizer and UndefinedBehaviorSanitizer, for a lesson that
+    # asks for it ("asan") in a build that is not sanitized, with WORKBOOK_ASAN_PROGRAMS (the
+    # solutions preset): bin/S/asan/P, target S-asan. ./workbook verify runs the lesson's tests on
+    # them (WORKBOOK_PROGRAM_P): the tests and the harness need no sanitized build of their own.
+    if("asan" IN_LIST sanitizers AND WORKBOOK_SANITIZE STREQUAL "" AND WORKBOOK_ASAN_PROGRAMS)
+        set(asan_flags -fsanitize=address,undefined -fno-omit-frame-pointer
+                       -fno-sanitize-recover=all -g1)
+        if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+            list(APPEND asan_flags -Wno-maybe-uninitialized)  # see CMakeLists.txt
+        endif()
+        if(kind STREQUAL "unit")
+            add_library(${slug}-asan-driver-objects OBJECT ${driver})
+            target_include_directories(${slug}-asan-driver-objects PRIVATE "${code_dir}")
+            target_link_libraries(${slug}-asan-driver-objects PUBLIC CLI11::CLI11 fmt::fmt Threads::Threads)
+            target_compile_options(${slug}-asan-driver-objects PRIVATE ${asan_flags})
+        endif()
+        add_custom_target(${slug}-asan)
+        foreach(program IN LISTS programs)
+            set(files ${${v}_PROGRAM_${program}_FILES})
+            list(TRANSFORM files PREPEND "${code_dir}/")
+            add_executable(${slug}-asan-${program} ${files})
+            set_target_properties(${slug}-asan-${program} PROPERTIES
+                OUTPUT_NAME ${program} RUNTIME_OUTPUT_DIRECTORY "${out_dir}/asan")
+            target_include_directories(${slug}-asan-${program} PRIVATE "${code_dir}")
+            target_compile_options(${slug}-asan-${program} PRIVATE ${asan_flags})
+            target_link_options(${slug}-asan-${program} PRIVATE -fsanitize=address,undefined)
+            if(kind STREQUAL "unit")
+                target_link_libraries(${slug}-asan-${program} PRIVATE ${slug}-asan-driver-objects)
+            else()
+                target_link_libraries(${slug}-asan-${program} PRIVATE workbook_support)
+            endif()
+            add_dependencies(${slug}-asan ${slug}-asan-${program})
+        endforeach()
+    endif()
+
     add_test(NAME ${slug} COMMAND ${slug}-tests)
     set_tests_properties(${slug} PROPERTIES LABELS "${labels}" TIMEOUT ${${v}_TIMEOUT})
     workbook_grading_recipe(${slug} ${kind} "${programs}" "${sanitize_flags}" "${code_dir}")

@@ -269,11 +269,13 @@ bool builds_targets(Checks& checks, const BuildTree& b, const std::vector<std::s
                         trim_build_log(build.out + build.err, b.root));
 }
 
+// The tests labelled `label`, but none labelled `but_not` (a regular expression, "": no exception).
 void ctest_label(Checks& checks, const BuildTree& b, const std::string& label,
-                 const std::string& name) {
-    const CommandResult r = run_command({"ctest", "--test-dir", b.build.string(), "-L", label,
-                                         "--output-on-failure", "--no-tests=error"},
-                                        std::chrono::seconds(600));
+                 const std::string& name, const std::string& but_not = "") {
+    std::vector<std::string> argv{"ctest", "--test-dir",          b.build.string(),  "-L",
+                                  label,   "--output-on-failure", "--no-tests=error"};
+    if (!but_not.empty()) argv.insert(argv.end(), {"-LE", but_not});
+    const CommandResult r = run_command(argv, std::chrono::seconds(600));
     // ctest exits 0 for a skipped test (SKIP_RETURN_CODE): that is a skip, not a pass.
     std::string skipped;
     std::istringstream lines(r.out);
@@ -448,10 +450,13 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui,
 
     checks.section("Solutions pass (warnings are errors)");
     const BuildTree solutions = preset_tree(root, "solutions", "solutions");
-    // A build configured before the preset built the starters' programs too is configured again.
+    // A build configured before the preset built the starters' programs and the ASan ones too is
+    // configured again.
     const fs::path cache = solutions.build / "CMakeCache.txt";
-    if (fs::exists(cache) &&
-        read_file(cache).find("WORKBOOK_CHECK_TREE:STRING=starter") == std::string::npos)
+    if (const std::string text = read_file(cache);
+        fs::exists(cache) &&
+        (text.find("WORKBOOK_CHECK_TREE:STRING=starter") == std::string::npos ||
+         text.find("WORKBOOK_ASAN_PROGRAMS:BOOL=ON") == std::string::npos))
         fs::remove(cache);
     solutions_pass(checks, solutions, manifest, "solution passes", all,
                    [&](Checks& c, const Lesson& lesson, const LessonResult& r) {
@@ -529,14 +534,46 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui,
 
     checks.section("Solutions under AddressSanitizer and UndefinedBehaviorSanitizer");
     ::setenv("WORKBOOK_TIME_SCALE", "3", 1);
+    // The programs of the lessons that ask for it are built under ASan+UBSan in the solutions'
+    // build too (WORKBOOK_ASAN_PROGRAMS), in bin/S/asan/, and the lesson's tests run on them, as
+    // on the starters' programs above: no sanitized build of the harness and the tests.
+    for (const Lesson& lesson : manifest.lessons) {
+        if (!with("asan")(lesson)) continue;
+        const std::string name = fmt::format("{} passes under ASan+UBSan", lesson.slug);
+        const CommandResult built = run_command(
+            {"cmake", "--build", solutions.build.string(), "--target", lesson.slug + "-asan"},
+            std::chrono::seconds(600));
+        if (!built.ok()) {
+            checks.check(false, name,
+                         "its ASan+UBSan programs do not build:\n" +
+                             trim_build_log(built.out + built.err, root));
+            continue;
+        }
+        const fs::path dir = solutions.build / "bin" / lesson.slug / "asan";
+        std::string not_sanitized;
+        for (const Program& p : lesson.programs) {
+            ::setenv(p.environment_variable().c_str(), (dir / p.name).c_str(), 1);
+            if (read_file(dir / p.name).find("libasan.so") == std::string::npos)
+                not_sanitized += fmt::format("{} does not link libasan\n", (dir / p.name).string());
+        }
+        if (lesson.programs.size() == 1)
+            ::setenv("WORKBOOK_PROGRAM", (dir / lesson.programs.front().name).c_str(), 1);
+        const LessonResult r = run_lesson(solutions, lesson);
+        for (const Program& p : lesson.programs) ::unsetenv(p.environment_variable().c_str());
+        ::unsetenv("WORKBOOK_PROGRAM");
+        checks.check(r.verdict == Verdict::passed && not_sanitized.empty(), name,
+                     not_sanitized + describe_failure(r));
+    }
     const BuildTree asan = preset_tree(root, "asan", "solutions");
-    solutions_pass(checks, asan, manifest, "passes under ASan+UBSan", with("asan"));
+    if (auto failure = configure(asan))
+        checks.check(false, "configure asan", failure->out + failure->err);
     // The self-tests labelled "asan" (the harness's, which runs beside student code, and the
     // option parser's, which is linked into it), and only what they need: the runner's and the
     // sandbox's suites run in the plain build.
+    // The lessons are labelled "asan" too; theirs ran above.
     if (builds_targets(checks, asan, {"harness-selftest", "args-selftest"}))
         ctest_label(checks, asan, "asan",
-                    "harness and option parser self-tests pass under ASan+UBSan");
+                    "harness and option parser self-tests pass under ASan+UBSan", "lesson");
     ::unsetenv("WORKBOOK_TIME_SCALE");
 
     checks.section("A student's first steps");

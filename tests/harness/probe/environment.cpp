@@ -207,6 +207,20 @@ bool links(const std::filesystem::path& program, const std::filesystem::path& ru
     return bytes.find(name.substr(0, name.find(".so") + 3)) != std::string::npos;
 }
 
+// The AddressSanitizer runtime `program` needs ("libasan.so.8"), when the tests themselves run
+// without it (verify runs a plain build's tests on ASan builds of the programs, bin/S/asan/): a
+// name without a '/', which the dynamic loader looks up as it looks up the program's own libraries.
+std::string address_sanitizer_needed(const std::filesystem::path& program) {
+    std::ifstream in(program, std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    constexpr std::string_view name = "libasan.so.";
+    const std::size_t at = bytes.find(name);
+    if (at == std::string::npos) return "";
+    std::size_t end = at + name.size();
+    while (end < bytes.size() && std::isdigit(static_cast<unsigned char>(bytes[end]))) ++end;
+    return end == at + name.size() ? "" : bytes.substr(at, end - at);
+}
+
 }  // namespace
 
 namespace detail {
@@ -248,7 +262,8 @@ Environment program_environment(const std::filesystem::path& program,
             }
             // AddressSanitizer refuses to start when a library is loaded before its runtime.
             add_option(e.variables, "ASAN_OPTIONS", "verify_asan_link_order=0");
-            const std::string runtime = sanitizer_runtime();
+            std::string runtime = sanitizer_runtime();
+            if (runtime.empty()) runtime = address_sanitizer_needed(program);
             if (!runtime.empty() && links(program, runtime)) {
                 // A sanitized program gets its runtime first all the same, so that its malloc()
                 // is the one every library sees: libfiu's preload wraps malloc() and crashes when
@@ -258,7 +273,7 @@ Environment program_environment(const std::filesystem::path& program,
                 // of FIU_ENABLE (a leak), nss_wrapper unlocks mutexes that ThreadSanitizer did not
                 // see it lock.
                 // Quietly: a summary of the suppressions used would be a line on stderr.
-                const bool asan = runtime.find("/libasan.so") != std::string::npos;
+                const bool asan = runtime.find("libasan.so") != std::string::npos;
                 if (asan && options.faults && !options.faults->failing.empty()) {
                     add_option(e.variables, "LSAN_OPTIONS",
                                "print_suppressions=0:suppressions=" +
