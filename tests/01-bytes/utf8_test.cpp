@@ -136,7 +136,8 @@ std::size_t utf8_length(char32_t cp) {
 
 // ---- encode_utf8 ------------------------------------------------------------------------------
 
-TEST_CASE("encode_utf8: an ASCII code point is one byte of the same value", "[encode][pts=1]") {
+TEST_CASE("encode_utf8: an ASCII code point is one byte of the same value",
+          "[encode][pts=1][id=encode-utf8-ascii-code-point]") {
     check_encodes(U"Salut", "53 61 6c 75 74"_hex);
     check_encodes(U"\n", "0a"_hex);
     check_encodes(U"", ""_hex);
@@ -144,26 +145,31 @@ TEST_CASE("encode_utf8: an ASCII code point is one byte of the same value", "[en
     check_encodes(U"Salut le serveur !", "Salut le serveur !");
 }
 
-TEST_CASE("encode_utf8: é (U+00E9) is two bytes: c3 a9", "[encode][pts=1]") {
+TEST_CASE("encode_utf8: é (U+00E9) is two bytes: c3 a9",
+          "[encode][pts=1][id=encode-utf8-u-00e9-two]") {
     check_encodes(U"\u00e9", "c3 a9"_hex);
     check_encodes(U"\u00e7", "c3 a7"_hex);  // ç, the one of "reçu"
 }
 
-TEST_CASE("encode_utf8: € (U+20AC) is three bytes: e2 82 ac", "[encode][pts=1]") {
+TEST_CASE("encode_utf8: € (U+20AC) is three bytes: e2 82 ac",
+          "[encode][pts=1][id=encode-utf8-u-20ac-three]") {
     check_encodes(U"\u20ac", "e2 82 ac"_hex);
 }
 
-TEST_CASE("encode_utf8: 😀 (U+1F600) is four bytes: f0 9f 98 80", "[encode][pts=1]") {
+TEST_CASE("encode_utf8: 😀 (U+1F600) is four bytes: f0 9f 98 80",
+          "[encode][pts=1][id=encode-utf8-u-1f600-four]") {
     check_encodes(U"\U0001F600", "f0 9f 98 80"_hex);
 }
 
-TEST_CASE("encode_utf8: the first and last code point of each length", "[encode][pts=2]") {
+TEST_CASE("encode_utf8: the first and last code point of each length",
+          "[encode][pts=2][id=encode-utf8-first-last-code]") {
     for (const Example& example : edges) {
         check_encodes(std::u32string(1, example.code_point), from_hex(example.utf8));
     }
 }
 
-TEST_CASE("encode_utf8: \"Message reçu\" is 12 code points and 13 bytes", "[encode][pts=1]") {
+TEST_CASE("encode_utf8: \"Message reçu\" is 12 code points and 13 bytes",
+          "[encode][pts=1][id=encode-utf8-message-re-u]") {
     // Python: "Message reçu".encode()  ->  b'Message re\xc3\xa7u'
     const std::u32string text = U"Message reçu";
     REQUIRE(text.size() == 12);
@@ -173,11 +179,12 @@ TEST_CASE("encode_utf8: \"Message reçu\" is 12 code points and 13 bytes", "[enc
 }
 
 TEST_CASE("encode_utf8: several code points in a row are encoded one after the other",
-          "[encode][pts=1]") {
+          "[encode][pts=1][id=encode-utf8-several-code-points]") {
     check_encodes(U"a\u00e9\u20ac\U0001F600z", "61 c3 a9 e2 82 ac f0 9f 98 80 7a"_hex);
 }
 
-TEST_CASE("encode_utf8: surrogates U+D800..U+DFFF are refused", "[encode][errors][pts=1]") {
+TEST_CASE("encode_utf8: surrogates U+D800..U+DFFF are refused",
+          "[encode][errors][pts=1][id=encode-utf8-surrogates-u-d800]") {
     // Python: "a\ud800".encode()  ->  UnicodeEncodeError: ... in position 1: surrogates not allowed
     check_encode_refuses(U"a\xD800", 1, reason::surrogate);
     check_encode_refuses(U"\xDBFF", 0, reason::surrogate);
@@ -185,7 +192,8 @@ TEST_CASE("encode_utf8: surrogates U+D800..U+DFFF are refused", "[encode][errors
     check_encode_refuses(U"ok \xDFFF", 3, reason::surrogate);
 }
 
-TEST_CASE("encode_utf8: values above U+10FFFF are refused", "[encode][errors][pts=1]") {
+TEST_CASE("encode_utf8: values above U+10FFFF are refused",
+          "[encode][errors][pts=1][id=encode-utf8-values-above-u]") {
     check_encode_refuses(U"\x110000", 0, reason::too_large);
     check_encode_refuses(U"ab\x1FFFFF", 2, reason::too_large);
     check_encode_refuses(U"\xFFFFFFFF", 0, reason::too_large);
@@ -193,33 +201,37 @@ TEST_CASE("encode_utf8: values above U+10FFFF are refused", "[encode][errors][pt
 
 // ---- decode_utf8 ------------------------------------------------------------------------------
 
-TEST_CASE("decode_utf8: each ASCII byte is one code point", "[decode][pts=1]") {
+TEST_CASE("decode_utf8: each ASCII byte is one code point",
+          "[decode][pts=1][id=decode-utf8-ascii-byte-code]") {
     check_decodes("Salut", U"Salut");
     check_decodes("", U"");
     // A NUL byte in the middle is data like any other (std::string_view knows its size).
     check_decodes(std::string("a\0b", 3), std::u32string(U"a\0b", 3));
 }
 
-TEST_CASE("decode_utf8: sequences of two to four bytes", "[decode][pts=1]") {
+TEST_CASE("decode_utf8: sequences of two to four bytes",
+          "[decode][pts=1][id=decode-utf8-sequences-two-four]") {
     check_decodes("c3 a9"_hex, U"\u00e9");
     check_decodes("e2 82 ac"_hex, U"\u20ac");
     check_decodes("f0 9f 98 80"_hex, U"\U0001F600");
     check_decodes("61 c3 a9 e2 82 ac f0 9f 98 80 7a"_hex, U"a\u00e9\u20ac\U0001F600z");
 }
 
-TEST_CASE("decode_utf8: the first and last code point of each length", "[decode][pts=1]") {
+TEST_CASE("decode_utf8: the first and last code point of each length",
+          "[decode][pts=1][id=decode-utf8-first-last-code]") {
     for (const Example& example : edges) {
         check_decodes(from_hex(example.utf8), std::u32string(1, example.code_point));
     }
 }
 
-TEST_CASE("decode_utf8: the 13 bytes of \"Message reçu\" are 12 code points", "[decode][pts=1]") {
+TEST_CASE("decode_utf8: the 13 bytes of \"Message reçu\" are 12 code points",
+          "[decode][pts=1][id=decode-utf8-13-bytes-message]") {
     // Python: b'Message re\xc3\xa7u'.decode()  ->  'Message reçu'
     check_decodes("Message reçu", U"Message reçu");
 }
 
 TEST_CASE("Round trip: every code point survives encode_utf8 then decode_utf8",
-          "[decode][encode][pts=2]") {
+          "[decode][encode][pts=2][id=round-trip-code-point-survives]") {
     // One code point at a time, all 1,112,064 of them: the first one that goes wrong is shown.
     // Each is encoded, then decoded, on its own; the calls go to your code a plane (65,536 code
     // points) at a time, in two requests (remote.hpp's encode_each and decode_each), so that two
@@ -274,7 +286,7 @@ TEST_CASE("Round trip: every code point survives encode_utf8 then decode_utf8",
 // ---- decode_utf8 on malformed bytes -----------------------------------------------------------
 
 TEST_CASE("decode_utf8: a sequence cut short is \"unexpected end of data\"",
-          "[decode][errors][pts=1]") {
+          "[decode][errors][pts=1][id=decode-utf8-sequence-cut-short]") {
     // Python: b'Message re\xc3'.decode()  ->  ... in position 10: unexpected end of data
     check_decode_refuses("Message re" + "c3"_hex, 10, reason::unexpected_end);
     check_decode_refuses("c3"_hex, 0, reason::unexpected_end);
@@ -284,7 +296,7 @@ TEST_CASE("decode_utf8: a sequence cut short is \"unexpected end of data\"",
 }
 
 TEST_CASE("decode_utf8: e0 80 at the very end is \"unexpected end of data\", not overlong",
-          "[decode][errors][pts=1]") {
+          "[decode][errors][pts=1][id=decode-utf8-e0-80-very]") {
     INFO(
         "the checks come in order (lead byte, then each byte that should follow: is it there, "
         "is it 10xxxxxx; then the value): a missing byte is found before the value is ever "
@@ -297,7 +309,7 @@ TEST_CASE("decode_utf8: e0 80 at the very end is \"unexpected end of data\", not
 }
 
 TEST_CASE("decode_utf8: a continuation byte 10xxxxxx cannot start a sequence",
-          "[decode][errors][pts=1]") {
+          "[decode][errors][pts=1][id=decode-utf8-continuation-byte-10xxxxxx]") {
     check_decode_refuses("80"_hex, 0, reason::invalid_start);
     check_decode_refuses("bf"_hex, 0, reason::invalid_start);
     check_decode_refuses("41 a7"_hex, 1, reason::invalid_start);
@@ -305,7 +317,8 @@ TEST_CASE("decode_utf8: a continuation byte 10xxxxxx cannot start a sequence",
     check_decode_refuses("c3 a7 a7"_hex, 2, reason::invalid_start);
 }
 
-TEST_CASE("decode_utf8: bytes c0 c1 and f5..ff never appear in UTF-8", "[decode][errors][pts=1]") {
+TEST_CASE("decode_utf8: bytes c0 c1 and f5..ff never appear in UTF-8",
+          "[decode][errors][pts=1][id=decode-utf8-bytes-c0-c1]") {
     INFO(
         "c0 and c1 could only start an overlong form of ASCII, and f5..ff a value above U+10FFFF:"
         " such a byte is refused as soon as it is read, before any byte that follows it");
@@ -319,7 +332,7 @@ TEST_CASE("decode_utf8: bytes c0 c1 and f5..ff never appear in UTF-8", "[decode]
 }
 
 TEST_CASE("decode_utf8: a lead byte must be followed by continuation bytes 10xxxxxx",
-          "[decode][errors][pts=1]") {
+          "[decode][errors][pts=1][id=decode-utf8-lead-byte-must]") {
     check_decode_refuses("c3 41"_hex, 0, reason::invalid_continuation);
     check_decode_refuses("e2 82 41"_hex, 0, reason::invalid_continuation);
     check_decode_refuses("f0 9f 98 41"_hex, 0, reason::invalid_continuation);
@@ -330,7 +343,7 @@ TEST_CASE("decode_utf8: a lead byte must be followed by continuation bytes 10xxx
 }
 
 TEST_CASE("decode_utf8: a value written with more bytes than it needs is an overlong encoding",
-          "[decode][errors][pts=1]") {
+          "[decode][errors][pts=1][id=decode-utf8-value-written-more]") {
     // (Two-byte overlong forms start with c0 or c1: the test case above.)
     check_decode_refuses("e0 80 80"_hex, 0, reason::overlong);     // U+0000 in three bytes
     check_decode_refuses("e0 80 af"_hex, 0, reason::overlong);     // U+002F '/' in three bytes
@@ -340,21 +353,23 @@ TEST_CASE("decode_utf8: a value written with more bytes than it needs is an over
     check_decode_refuses("41 42 e0 80 80"_hex, 2, reason::overlong);
 }
 
-TEST_CASE("decode_utf8: encoded surrogates U+D800..U+DFFF are refused", "[decode][errors][pts=1]") {
+TEST_CASE("decode_utf8: encoded surrogates U+D800..U+DFFF are refused",
+          "[decode][errors][pts=1][id=decode-utf8-encoded-surrogates-u]") {
     check_decode_refuses("ed a0 80"_hex, 0, reason::surrogate);  // U+D800
     check_decode_refuses("ed bf bf"_hex, 0, reason::surrogate);  // U+DFFF
     // A UTF-16 surrogate pair encoded byte for byte (CESU-8) is not UTF-8 either.
     check_decode_refuses("41 ed a0 bd ed b8 80"_hex, 1, reason::surrogate);
 }
 
-TEST_CASE("decode_utf8: values above U+10FFFF are refused", "[decode][errors][pts=1]") {
+TEST_CASE("decode_utf8: values above U+10FFFF are refused",
+          "[decode][errors][pts=1][id=decode-utf8-values-above-u]") {
     check_decode_refuses("f4 90 80 80"_hex, 0, reason::too_large);  // U+110000
     check_decode_refuses("f4 bf bf bf"_hex, 0, reason::too_large);  // U+13FFFF
     check_decode_refuses("7a f4 90 80 80"_hex, 1, reason::too_large);
 }
 
 TEST_CASE("decode_utf8: the first error is reported with a message like Python's",
-          "[decode][errors][pts=1]") {
+          "[decode][errors][pts=1][id=decode-utf8-first-error-reported]") {
     // Python: b'Message re\xc3'.decode() raises UnicodeDecodeError:
     //   'utf-8' codec can't decode byte 0xc3 in position 10: unexpected end of data
     const std::string data = "Message re\xc3";
@@ -372,7 +387,8 @@ TEST_CASE("decode_utf8: the first error is reported with a message like Python's
 
 // ---- count_code_points ------------------------------------------------------------------------
 
-TEST_CASE("count_code_points: characters are not bytes", "[count][pts=1]") {
+TEST_CASE("count_code_points: characters are not bytes",
+          "[count][pts=1][id=count-code-points-characters-bytes]") {
     // Python: len("Message reçu") == 12, len("Message reçu".encode()) == 13
     const std::string message = "Message reçu";
     INFO("the bytes of \"Message reçu\" are " << hex(message));
@@ -383,7 +399,7 @@ TEST_CASE("count_code_points: characters are not bytes", "[count][pts=1]") {
 }
 
 TEST_CASE("count_code_points: malformed bytes throw as decode_utf8 does",
-          "[count][errors][pts=2]") {
+          "[count][errors][pts=2][id=count-code-points-malformed-bytes]") {
     // One example of each of the six reasons, not at the start of the data: count_code_points
     // must find every one of them, at the same position, as decode_utf8 does.
     struct Malformed {
@@ -421,7 +437,7 @@ TEST_CASE("count_code_points: malformed bytes throw as decode_utf8 does",
 // ---- hex_dump ---------------------------------------------------------------------------------
 
 TEST_CASE("hex_dump: two lowercase hex digits per byte and one space between bytes",
-          "[hex][pts=1]") {
+          "[hex][pts=1][id=hex-dump-two-lowercase-hex]") {
     // Python: "Message reçu".encode().hex(" ")  ->  '4d 65 73 73 61 67 65 20 72 65 c3 a7 75'
     REQUIRE(bytes::hex_dump("Message reçu") == "4d 65 73 73 61 67 65 20 72 65 c3 a7 75");
     CHECK(bytes::hex_dump("\n") == "0a");
@@ -430,7 +446,7 @@ TEST_CASE("hex_dump: two lowercase hex digits per byte and one space between byt
 }
 
 TEST_CASE("hex_dump: bytes 0x80..0xff are shown as they are and not as negative numbers",
-          "[hex][pts=1]") {
+          "[hex][pts=1][id=hex-dump-bytes-0x80-0xff]") {
     REQUIRE(bytes::hex_dump("\xff") == "ff");
     CHECK(bytes::hex_dump("\x80\x7f") == "80 7f");
     // All 256 bytes, in order: the tests' own hex() is the reference.

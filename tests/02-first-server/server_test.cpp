@@ -73,7 +73,8 @@ void check_refused(const std::string& host, std::uint16_t port) {
 
 }  // namespace
 
-TEST_CASE("announces the port it listens on, then accepts a connection there", "[pts=2]") {
+TEST_CASE("announces the port it listens on, then accepts a connection there",
+          "[pts=2][id=announces-port-listens-accepts-connection]") {
     auto server = start_server();
     const std::uint16_t port = port_of(server);
     {
@@ -86,7 +87,7 @@ TEST_CASE("announces the port it listens on, then accepts a connection there", "
     server.wait_for_line(starts_with("Connection from "), "the line naming the client");
 }
 
-TEST_CASE("prints its first line only once it listens", "[pts=1]") {
+TEST_CASE("prints its first line only once it listens", "[pts=1][id=prints-first-line-listens]") {
     // The test makes listen() stop your server just before it runs: if the first line is out by
     // then, it was printed too early. Without this, the bug shows only when a client is quick.
     probe::Program::Options options;
@@ -105,7 +106,7 @@ TEST_CASE("prints its first line only once it listens", "[pts=1]") {
     server.wait_for_line(starts_with("Connection from "), "the line naming the client");
 }
 
-TEST_CASE("listens on 127.0.0.1 by default, and only there", "[pts=1]") {
+TEST_CASE("listens on 127.0.0.1 by default, and only there", "[pts=1][id=listens-127-0-0-1]") {
     // 127.0.0.2 is loopback too: the test holds that port on it, so a server listening on every
     // address (0.0.0.0) cannot bind, or answers there, and is seen.
     probe::ClosedPort other("127.0.0.2");
@@ -124,7 +125,8 @@ TEST_CASE("listens on 127.0.0.1 by default, and only there", "[pts=1]") {
     check_refused("127.0.0.2", port);
 }
 
-TEST_CASE("listens on the address given with --host, and only there", "[pts=1]") {
+TEST_CASE("listens on the address given with --host, and only there",
+          "[pts=1][id=listens-address-given-host]") {
     probe::ClosedPort other("127.0.0.1");
     auto server = start({"--host", "127.0.0.2", "--port", std::to_string(other.port())});
     const std::uint16_t port = [&] {
@@ -144,7 +146,8 @@ TEST_CASE("listens on the address given with --host, and only there", "[pts=1]")
     check_refused("127.0.0.1", port);
 }
 
-TEST_CASE("prints the client's address and port as accept() gives them", "[pts=2]") {
+TEST_CASE("prints the client's address and port as accept() gives them",
+          "[pts=2][id=prints-clients-address-port-accept]") {
     auto server = start_server();
     auto client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
 
@@ -155,7 +158,8 @@ TEST_CASE("prints the client's address and port as accept() gives them", "[pts=2
     CHECK(line == "Connection from " + client.local().str());
 }
 
-TEST_CASE("prints the message exactly as received, UTF-8 included", "[pts=2]") {
+TEST_CASE("prints the message exactly as received, UTF-8 included",
+          "[pts=2][id=prints-message-exactly-received-utf]") {
     const std::string message =
         GENERATE(as<std::string>{}, "Salut le serveur !", "Message reçu", "Salut 👋 le serveur");
     auto server = start_server();
@@ -169,7 +173,7 @@ TEST_CASE("prints the message exactly as received, UTF-8 included", "[pts=2]") {
     check_message_line(line, message);
 }
 
-TEST_CASE("prints only the bytes recv() returned", "[pts=1]") {
+TEST_CASE("prints only the bytes recv() returned", "[pts=1][id=prints-bytes-recv-returned]") {
     // The rest of your buffer, past what recv() returned, is full of '~' (see start()): a program
     // that prints the buffer as a C string (up to a '\0' that recv() never writes) shows them.
     auto server = start_server();
@@ -179,7 +183,7 @@ TEST_CASE("prints only the bytes recv() returned", "[pts=1]") {
     check_message_line(wait_for_message(server), "Salut le serveur !");
 }
 
-TEST_CASE("calls recv() once, for at most 1024 bytes", "[pts=1]") {
+TEST_CASE("calls recv() once, for at most 1024 bytes", "[pts=1][id=calls-recv-most-1024-bytes]") {
     const std::string message(3000, 'a');  // sent in one piece: it is all there at once
     auto server = start_server();
     auto client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
@@ -193,7 +197,8 @@ TEST_CASE("calls recv() once, for at most 1024 bytes", "[pts=1]") {
     CHECK(message.starts_with(printed));
 }
 
-TEST_CASE("prints an empty message when the client closes without sending", "[pts=1]") {
+TEST_CASE("prints an empty message when the client closes without sending",
+          "[pts=1][id=prints-empty-message-client-closes]") {
     auto server = start_server();
     auto client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
     server.wait_for_line(starts_with("Connection from "), "the line naming the client");
@@ -207,7 +212,8 @@ TEST_CASE("prints an empty message when the client closes without sending", "[pt
     checks::exits_with(server, 0);
 }
 
-TEST_CASE("closes the connection after one message and exits with status 0", "[pts=1]") {
+TEST_CASE("closes the connection after one message and exits with status 0",
+          "[pts=1][id=closes-connection-message-exits-status]") {
     auto server = start_server();
     auto client = probe::Connection::connect("127.0.0.1", port_of(server), &server);
 
@@ -220,7 +226,8 @@ TEST_CASE("closes the connection after one message and exits with status 0", "[p
     checks::exits_with(server, 0);
 }
 
-TEST_CASE("can be started again on the same port at once (SO_REUSEADDR)", "[pts=2]") {
+TEST_CASE("can be started again on the same port at once (SO_REUSEADDR)",
+          "[pts=2][id=can-started-again-port-reuseaddr]") {
     std::uint16_t port = 0;
     {
         auto first = start_server();
@@ -242,7 +249,7 @@ TEST_CASE("can be started again on the same port at once (SO_REUSEADDR)", "[pts=
 }
 
 TEST_CASE("says why on one line of stderr and exits with status 1 when the port is taken",
-          "[pts=1]") {
+          "[pts=1][id=says-why-line-stderr-exits]") {
     probe::Listener someone_else;  // listens on a port of 127.0.0.1: bind() must fail there
     auto server = start_server(someone_else.port());
 
@@ -251,7 +258,8 @@ TEST_CASE("says why on one line of stderr and exits with status 1 when the port 
     checks::one_error_line(server, "server: bind: Address already in use");
 }
 
-TEST_CASE("names the call that failed and why, for accept() and recv() too", "[pts=1]") {
+TEST_CASE("names the call that failed and why, for accept() and recv() too",
+          "[pts=1][id=names-call-failed-why-accept]") {
     // The test makes one call fail, as the system would when it runs out of descriptors or the
     // client resets the connection.
     const auto [call, error, line] = GENERATE(table<std::string, int, std::string>({
@@ -272,7 +280,7 @@ TEST_CASE("names the call that failed and why, for accept() and recv() too", "[p
     checks::one_error_line(server, line);
 }
 
-TEST_CASE("refuses a --host that is not an IPv4 address", "[pts=1]") {
+TEST_CASE("refuses a --host that is not an IPv4 address", "[pts=1][id=refuses-host-ipv4-address]") {
     auto server = start({"--host", "localhost", "--port", "0"});
     {
         INFO("inet_pton() returns 0 (not -1) for text that is not an address: check for != 1");

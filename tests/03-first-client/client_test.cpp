@@ -79,7 +79,8 @@ std::optional<probe::ClosedPort> refused_on_ipv6(std::uint16_t port) {
 
 }  // namespace
 
-TEST_CASE("sends the message's bytes, closes, and exits with status 0", "[pts=3]") {
+TEST_CASE("sends the message's bytes, closes, and exits with status 0",
+          "[pts=3][id=sends-messages-bytes-closes-exits]") {
     probe::Listener server;
     auto client = start_client({"--port", std::to_string(server.port()), "Salut le serveur !"});
 
@@ -88,14 +89,15 @@ TEST_CASE("sends the message's bytes, closes, and exits with status 0", "[pts=3]
     CHECK(client.out().empty());
 }
 
-TEST_CASE("sends UTF-8 text as it is", "[pts=2]") {
+TEST_CASE("sends UTF-8 text as it is", "[pts=2][id=sends-utf-8-text]") {
     probe::Listener server;
     auto client = start_client({"--port", std::to_string(server.port()), "Message reçu 👋"});
 
     check_same_bytes(receive_from(server, client), "Message reçu 👋");
 }
 
-TEST_CASE("tries each address of the name in turn (localhost as ::1, then 127.0.0.1)", "[pts=2]") {
+TEST_CASE("tries each address of the name in turn (localhost as ::1, then 127.0.0.1)",
+          "[pts=2][id=tries-address-name-turn-localhost]") {
     // The test decides what "localhost" resolves to, whatever this machine's /etc/hosts says:
     // ::1 first (nothing listens there: refused), then 127.0.0.1, where the test listens.
     probe::Listener server("127.0.0.1");
@@ -112,7 +114,7 @@ TEST_CASE("tries each address of the name in turn (localhost as ::1, then 127.0.
     check_same_bytes(receive_from(server, client), "Salut le serveur !");
 }
 
-TEST_CASE("connects to the address given with --host", "[pts=1]") {
+TEST_CASE("connects to the address given with --host", "[pts=1][id=connects-address-given-host]") {
     probe::Listener server("127.0.0.2");  // loopback too, but not the default
     auto client = start_client(
         {"--host", "127.0.0.2", "--port", std::to_string(server.port()), "Salut le serveur !"});
@@ -121,7 +123,8 @@ TEST_CASE("connects to the address given with --host", "[pts=1]") {
     check_same_bytes(receive_from(server, client), "Salut le serveur !");
 }
 
-TEST_CASE("says who refused, on exactly one line of stderr, and exits with status 1", "[pts=2]") {
+TEST_CASE("says who refused, on exactly one line of stderr, and exits with status 1",
+          "[pts=2][id=says-who-refused-exactly-line]") {
     probe::ClosedPort nobody;  // a port of 127.0.0.1 where nothing listens
     const std::string port = std::to_string(nobody.port());
     auto client = start_client({"--port", port, "Salut le serveur !"});
@@ -130,7 +133,8 @@ TEST_CASE("says who refused, on exactly one line of stderr, and exits with statu
     checks::one_error_line(client, "client: connect to 127.0.0.1:" + port + ": Connection refused");
 }
 
-TEST_CASE("writes the host as it was given in the error line", "[pts=1]") {
+TEST_CASE("writes the host as it was given in the error line",
+          "[pts=1][id=writes-host-was-given-error]") {
     probe::ClosedPort nobody;
     const std::string port = std::to_string(nobody.port());
     const auto nobody_v6 = refused_on_ipv6(nobody.port());
@@ -144,7 +148,8 @@ TEST_CASE("writes the host as it was given in the error line", "[pts=1]") {
     checks::one_error_line(client, "client: connect to localhost:" + port + ": Connection refused");
 }
 
-TEST_CASE("says when the name cannot be found: getaddrinfo and its reason", "[pts=1]") {
+TEST_CASE("says when the name cannot be found: getaddrinfo and its reason",
+          "[pts=1][id=says-name-cannot-found-getaddrinfo]") {
     probe::Program::Options options;
     options.hosts = "127.0.0.1 localhost\n";  // and no other name
     auto client = start_client({"--host", "no-such-host.invalid", "--port", "63000", "Salut"},
@@ -159,7 +164,8 @@ TEST_CASE("says when the name cannot be found: getaddrinfo and its reason", "[pt
         });
 }
 
-TEST_CASE("says when sending fails: send and its reason", "[pts=1]") {
+TEST_CASE("says when sending fails: send and its reason",
+          "[pts=1][id=says-sending-fails-send-reason]") {
     // The test makes send() fail as it does when the server resets the connection.
     probe::Listener server;
     const std::string port = std::to_string(server.port());
@@ -174,7 +180,8 @@ TEST_CASE("says when sending fails: send and its reason", "[pts=1]") {
                            "client: send to 127.0.0.1:" + port + ": Connection reset by peer");
 }
 
-TEST_CASE("sends every byte even when send() takes fewer than asked", "[pts=1]") {
+TEST_CASE("sends every byte even when send() takes fewer than asked",
+          "[pts=1][id=sends-byte-send-takes-fewer]") {
     // The test makes send() take fewer bytes than asked, as it may on a real network.
     std::string message;
     for (int i = 0; message.size() < 20'000; ++i) message += std::to_string(i) + " reçu, ";
@@ -187,7 +194,7 @@ TEST_CASE("sends every byte even when send() takes fewer than asked", "[pts=1]")
     check_same_bytes(receive_from(server, client), message);
 }
 
-TEST_CASE("sends a long message (100 KB) whole", "[pts=1]") {
+TEST_CASE("sends a long message (100 KB) whole", "[pts=1][id=sends-long-message-100-kb]") {
     std::string message;
     for (int i = 0; message.size() < 100'000; ++i) message += std::to_string(i) + " reçu, ";
     probe::Listener server;

@@ -367,7 +367,7 @@ void check_held_threads(probe::Program& driver, const std::vector<std::string>& 
 // ---- Names -------------------------------------------------------------------------------------
 
 TEST_CASE("cut_thread_name: keeps a name of at most 15 bytes, cuts a longer one between characters",
-          "[pts=3]") {
+          "[pts=3][id=cut-thread-name-keeps-name]") {
     auto rng = seeded_generator();
     std::vector<std::string> names = {
         "",
@@ -408,7 +408,7 @@ TEST_CASE("cut_thread_name: keeps a name of at most 15 bytes, cuts a longer one 
 // ---- Worker ------------------------------------------------------------------------------------
 
 TEST_CASE("Worker: start() runs the target in a new thread and returns at once; join() waits",
-          "[pts=2]") {
+          "[pts=2][id=worker-start-runs-target-new]") {
     auto rng = seeded_generator();
     const std::string value = std::to_string(pick(rng, 1, 1'000'000));
     auto driver = start_driver({"worker-runs", "--value", value});
@@ -437,7 +437,7 @@ TEST_CASE("Worker: start() runs the target in a new thread and returns at once; 
 
 TEST_CASE(
     "Worker: each thread is named after its Worker, cut to 15 bytes, in /proc/PID/task/*/comm",
-    "[pts=3]") {
+    "[pts=3][id=worker-thread-named-worker-cut]") {
     auto rng = seeded_generator();
     const std::vector<std::string> names = {
         "caissier-" + std::to_string(pick(rng, 1, 99)),
@@ -473,7 +473,7 @@ TEST_CASE(
 }
 
 TEST_CASE("Worker: is_alive() is true from start() until the target returns, not until join()",
-          "[pts=2]") {
+          "[pts=2][id=worker-alive-true-start-until]") {
     auto driver = start_driver({"worker-alive"});
     finish(driver);
 
@@ -494,7 +494,8 @@ TEST_CASE("Worker: is_alive() is true from start() until the target returns, not
     CHECK(fact(driver, "is_alive() after join()") == "false");
 }
 
-TEST_CASE("Worker: join() rethrows the exception that ended the target, once", "[pts=2]") {
+TEST_CASE("Worker: join() rethrows the exception that ended the target, once",
+          "[pts=2][id=worker-join-rethrows-exception-ended]") {
     auto rng = seeded_generator();
     const std::string message =
         "the till of caissier-" + std::to_string(pick(rng, 1, 999)) + " is empty";
@@ -515,7 +516,8 @@ TEST_CASE("Worker: join() rethrows the exception that ended the target, once", "
     CHECK(fact(driver, "join() of the target that returned") == "returned");
 }
 
-TEST_CASE("Worker: start() twice or join() before start() throws; ~Worker() joins", "[pts=2]") {
+TEST_CASE("Worker: start() twice or join() before start() throws; ~Worker() joins",
+          "[pts=2][id=worker-start-twice-join-start]") {
     auto driver = start_driver({"worker-misuse"});
     finish(driver);
 
@@ -534,7 +536,7 @@ TEST_CASE("Worker: start() twice or join() before start() throws; ~Worker() join
 // ---- Counting with threads ---------------------------------------------------------------------
 
 TEST_CASE("split_utf8: n pieces in order, cut only between characters, even more pieces than bytes",
-          "[pts=3]") {
+          "[pts=3][id=split-utf8-n-pieces-order]") {
     auto rng = seeded_generator();
     const std::string text = random_text(rng, pick(rng, 20, 40));
     const std::vector<std::size_t> counts = {1, 2, 3, 4, 5, 7, 13, 16, text.size(), text.size() + 9,
@@ -588,7 +590,7 @@ TEST_CASE("split_utf8: n pieces in order, cut only between characters, even more
 }
 
 TEST_CASE("count_in_threads: each chunk in a thread of its own, all running at the same time",
-          "[pts=3]") {
+          "[pts=3][id=count-threads-chunk-thread-own]") {
     auto rng = seeded_generator();
     const std::size_t n = pick(rng, 3, 4);
     auto driver = start_driver({"in-threads", "--sizes", joined(random_sizes(rng, n), ',')});
@@ -614,7 +616,7 @@ TEST_CASE("count_in_threads: each chunk in a thread of its own, all running at t
 }
 
 TEST_CASE("count_in_threads: threads named chunk-0, chunk-1..., all ended when it returns",
-          "[pts=3]") {
+          "[pts=3][id=count-threads-threads-named-chunk]") {
     auto rng = seeded_generator();
     const std::size_t n = pick(rng, 3, 4);
     std::vector<std::string> expected;
@@ -643,7 +645,7 @@ TEST_CASE("count_in_threads: threads named chunk-0, chunk-1..., all ended when i
 }
 
 TEST_CASE("count_in_threads: results in the order of the chunks, whatever order the threads end in",
-          "[pts=2]") {
+          "[pts=2][id=count-threads-results-order-chunks]") {
     auto rng = seeded_generator();
     const std::size_t n = pick(rng, 3, 4);
     const std::vector<std::size_t> sizes = random_sizes(rng, n);
@@ -663,7 +665,7 @@ TEST_CASE("count_in_threads: results in the order of the chunks, whatever order 
 }
 
 TEST_CASE("count_in_threads: once every thread has ended, rethrows the lowest chunk's exception",
-          "[pts=2]") {
+          "[pts=2][id=count-threads-thread-has-ended]") {
     auto rng = seeded_generator();
     const std::size_t n = 4;
     const std::size_t first = pick(rng, 0, n - 2);
@@ -688,7 +690,7 @@ TEST_CASE("count_in_threads: once every thread has ended, rethrows the lowest ch
 }
 
 TEST_CASE("count_characters: counts the characters of a large text with several threads",
-          "[pts=2]") {
+          "[pts=2][id=count-characters-counts-characters-large]") {
     auto rng = seeded_generator();
     const std::string text = random_text(rng, pick(rng, 8'000, 12'000));
     const std::size_t threads = pick(rng, 2, 4);

@@ -346,7 +346,7 @@ Outcome run_transfers(const std::vector<long>& opening,
 // ---- part 1: the counter ----------------------------------------------------------------------
 
 TEST_CASE("counter: 6 threads increment 500 times each: exactly 3000, and no data race",
-          "[pts=2]") {
+          "[pts=2][id=counter-6-threads-increment-500]") {
     auto driver = start_driver({"counter", "6", "500"});
     finish(driver, "the increments never all returned");
     INFO(
@@ -365,7 +365,7 @@ TEST_CASE("counter: 6 threads increment 500 times each: exactly 3000, and no dat
 }
 
 TEST_CASE("counter: an increment is one step: none slips in between its read and its write",
-          "[pts=1]") {
+          "[pts=1][id=counter-increment-step-none-slips]") {
     // Each increment() is given another increment() at the moment its thread holds no lock, as
     // another thread could at any time.
     auto replies = run_script(
@@ -389,7 +389,8 @@ TEST_CASE("counter: an increment is one step: none slips in between its read and
 
 // ---- part 2: the bank, one call at a time -----------------------------------------------------
 
-TEST_CASE("bank: balance() and total() give back the opening balances", "[pts=1]") {
+TEST_CASE("bank: balance() and total() give back the opening balances",
+          "[pts=1][id=bank-balance-total-give-back]") {
     auto rng = seeded_generator();
     std::vector<long> opening;
     for (int i = 0; i < 5; ++i) opening.push_back(between(rng, 0, 1000));
@@ -400,7 +401,7 @@ TEST_CASE("bank: balance() and total() give back the opening balances", "[pts=1]
 }
 
 TEST_CASE("bank: transfer() moves the amount and returns true, even when it empties the account",
-          "[pts=1]") {
+          "[pts=1][id=bank-transfer-moves-amount-returns]") {
     auto rng = seeded_generator();
     std::vector<long> balances{between(rng, 50, 500), between(rng, 0, 500), between(rng, 0, 500)};
     std::string script = "bank " + list(balances) + "\n";
@@ -432,7 +433,8 @@ TEST_CASE("bank: transfer() moves the amount and returns true, even when it empt
     }
 }
 
-TEST_CASE("bank: a transfer that would overdraw is refused and changes nothing", "[pts=1]") {
+TEST_CASE("bank: a transfer that would overdraw is refused and changes nothing",
+          "[pts=1][id=bank-transfer-would-overdraw-refused]") {
     auto rng = seeded_generator();
     const std::vector<long> opening{between(rng, 0, 100), between(rng, 0, 100)};
     const std::string over = "transfer 0 1 " + std::to_string(opening[0] + 1);
@@ -444,7 +446,8 @@ TEST_CASE("bank: a transfer that would overdraw is refused and changes nothing",
     CHECK(replies.next(back) == (opening[1] > 0 ? "true" : "false"));
 }
 
-TEST_CASE("bank: a transfer of 0 or less is refused and changes nothing", "[pts=1]") {
+TEST_CASE("bank: a transfer of 0 or less is refused and changes nothing",
+          "[pts=1][id=bank-transfer-0-less-refused]") {
     auto replies =
         run_script("bank 100 100\ntransfer 0 1 0\ntransfer 0 1 -50\ntransfer 1 0 -100\nbalances\n");
     CHECK(replies.next("transfer 0 1 0") == "false");
@@ -454,7 +457,8 @@ TEST_CASE("bank: a transfer of 0 or less is refused and changes nothing", "[pts=
     CHECK(replies.next("balances") == "100 100");
 }
 
-TEST_CASE("bank: a transfer from an account to itself is refused, and returns", "[pts=2]") {
+TEST_CASE("bank: a transfer from an account to itself is refused, and returns",
+          "[pts=2][id=bank-transfer-account-itself-refused]") {
     auto replies =
         run_script("bank 70 30\ntransfer 1 1 10\ntransfer 0 0 70\nbalances\n",
                    "locking the same mutex twice waits for ever (std::scoped_lock(m, m) too, and "
@@ -466,7 +470,7 @@ TEST_CASE("bank: a transfer from an account to itself is refused, and returns", 
 }
 
 TEST_CASE("bank: the check and the move are one step: no transfer slips in between to overdraw",
-          "[pts=2]") {
+          "[pts=2][id=bank-check-move-step-transfer]") {
     // Account 0 holds 100. transfer(0, 1, 100) gets transfer(0, 2, 100) slipped in at the first
     // moment its thread holds no lock, as another thread could: only one of the two can succeed.
     auto replies =
@@ -490,7 +494,8 @@ TEST_CASE("bank: the check and the move are one step: no transfer slips in betwe
     CHECK(after == "0 100 0");
 }
 
-TEST_CASE("bank: total() never counts a transfer half done", "[pts=2]") {
+TEST_CASE("bank: total() never counts a transfer half done",
+          "[pts=2][id=bank-total-never-counts-transfer]") {
     // total() gets a transfer slipped in at the first moment its thread holds no lock; then a
     // transfer gets total() slipped in the same way. Either way, 100 is all there is.
     auto replies = run_script(
@@ -527,7 +532,7 @@ TEST_CASE("bank: total() never counts a transfer half done", "[pts=2]") {
 // ---- part 2: many threads at once -------------------------------------------------------------
 
 TEST_CASE("bank: 6 threads transfer at once: exact balances, no money made or lost, no data race",
-          "[pts=3]") {
+          "[pts=3][id=bank-6-threads-transfer-exact]") {
     // Every account opens with more than it can ever send, so every transfer succeeds whatever the
     // order, and the test knows the final balances. An auditor calls total() all along.
     auto rng = seeded_generator();
@@ -561,7 +566,8 @@ TEST_CASE("bank: 6 threads transfer at once: exact balances, no money made or lo
     CHECK(outcome.lowest >= 0);
 }
 
-TEST_CASE("bank: threads that compete for the same money never overdraw", "[pts=2]") {
+TEST_CASE("bank: threads that compete for the same money never overdraw",
+          "[pts=2][id=bank-threads-compete-money-never]") {
     // Account 0 holds 100; 6 threads each try 4 times to take 10 of it into their own account.
     // Exactly 10 of the 24 transfers can succeed, whatever the order.
     std::vector<long> opening(7, 0);
@@ -587,7 +593,8 @@ TEST_CASE("bank: threads that compete for the same money never overdraw", "[pts=
     CHECK(outcome.lowest >= 0);
 }
 
-TEST_CASE("bank: transfers in opposite directions never deadlock", "[pts=3]") {
+TEST_CASE("bank: transfers in opposite directions never deadlock",
+          "[pts=3][id=bank-transfers-opposite-directions-never]") {
     // transfer(0, 1, 1) and transfer(1, 0, 1) start at once, and the driver makes them meet: the
     // first to hold one lock waits until the other holds one too (or waits for the first's). Then
     // 100 more each way, in two threads.
@@ -611,7 +618,8 @@ TEST_CASE("bank: transfers in opposite directions never deadlock", "[pts=3]") {
     CHECK(after(driver.out_lines(), "balances -> ") == "1000 1000");
 }
 
-TEST_CASE("bank: transfers between four different accounts run at the same time", "[pts=1]") {
+TEST_CASE("bank: transfers between four different accounts run at the same time",
+          "[pts=1][id=bank-transfers-between-four-different]") {
     // transfer(0, 1, 10) is held at its first unlock (it holds all its locks); meanwhile
     // transfer(2, 3, 10) must be able to run.
     auto driver = start_driver({"disjoint"});
@@ -627,7 +635,7 @@ TEST_CASE("bank: transfers between four different accounts run at the same time"
 }
 
 TEST_CASE("bank: balance() and total() wait for the lock of an account a transfer is changing",
-          "[pts=1]") {
+          "[pts=1][id=bank-balance-total-wait-lock]") {
     // transfer(0, 1, 10) is held at its first unlock (it holds all its locks); meanwhile
     // balance(0), then total(), each in a thread of its own, must ask for one of those locks and
     // wait. Reading a balance without its lock is a data race even when the number comes out

@@ -660,6 +660,30 @@ def check_two_programs(check, args, cli, tmp):
           "two programs: a wrong client loses the client's test case, keeps the server's",
           repr(tests("wrong-client")))
 
+    # A test case keeps its [id=...] when its title is reworded: a cached grade is read back under
+    # the current titles. The cache is made to hold an older title, as if the title had changed.
+    cache = out / "cache" / "reference.json"
+    try:
+        cached = json.loads(cache.read_text())
+        for lesson in cached["lessons"]:
+            for t in lesson["tests"]:
+                t["name"] = "an older title of " + t["id"]
+        cache.write_text(json.dumps(cached))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        check(False, "two programs: the reference's grade is cached, with each test case's id", repr(e))
+        return
+    status, lines, _ = run_grade(cmd, tmp / "grade-two-programs-again.txt", args.timeout, args.verbose)
+    try:
+        students = {s["student"]: s for s in json.loads((out / "gradebook.json").read_text())["students"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        students = {}
+    again = students.get("reference", {})
+    check(status == 0 and again.get("isolation", "").endswith("(cached)")
+          and tests("reference") == {"the server answers with the number of its workers": "passed",
+                                     "the client sends its message and prints the answer": "passed"},
+          "a title reworded: the cached grade is read back, under the current titles (matched by id)",
+          f"status {status}, isolation {again.get('isolation')!r}, {tests('reference')}")
+
 
 def check_unwritable_cache(check, args, cli, root, tmp):
     """A student whose grade fails as a whole (here: its cache file cannot be written, a folder is in

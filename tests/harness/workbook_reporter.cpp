@@ -3,10 +3,7 @@
 // finished. ./workbook renders these records, and a grader trusts only them: a test case counts as
 // passed only when its own "end" record says so.
 //
-//   {"event":"start","name":"..."}
-//   {"event":"end","name":"...","tags":["pts=2"],"file":"...","line":12,"passed":false,
-//    "assertions":{"passed":3,"failed":1},"failures":[{...}],"transcript":"...",
-//    "stdout":"...","stderr":"..."}
+// The records' format is tools/workbook/records.hpp, which ./workbook reads them with.
 //
 // Records go to Catch2's stream (--out FILE), or to the descriptor named by $WORKBOOK_RECORDS_FD.
 #include "probe.hpp"
@@ -15,6 +12,8 @@
 #define CATCH_CONFIG_EXTERNAL_INTERFACES
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+
+#include "records.hpp"  // tools/workbook/: the records' format, shared with their reader
 
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -25,6 +24,7 @@
 namespace {
 
 using nlohmann::json;
+namespace records = workbook::records;
 
 // Test output may hold any bytes; JSON text must be UTF-8. Invalid sequences become U+FFFD.
 std::string dump(const json& record) {
@@ -47,39 +47,36 @@ std::string visible(std::string_view expanded) {
     }
 }
 
-json failure_record(const Catch::AssertionStats& stats) {
+records::Failure failure_record(const Catch::AssertionStats& stats) {
     const Catch::AssertionResult& result = stats.assertionResult;
-    json failure = {
-        {"file", result.getSourceInfo().file},
-        {"line", result.getSourceInfo().line},
-        {"macro", std::string(result.getTestMacroName())},
-        {"message", result.getMessage()},
-    };
+    records::Failure failure;
+    failure.file = result.getSourceInfo().file;
+    failure.line = static_cast<int>(result.getSourceInfo().line);
+    failure.macro = std::string(result.getTestMacroName());
+    failure.message = result.getMessage();
     if (result.hasExpression()) {
-        failure["expression"] = result.getExpression();
-        failure["expanded"] = visible(result.getExpandedExpression());
+        failure.expression = result.getExpression();
+        failure.expanded = visible(result.getExpandedExpression());
     }
     switch (result.getResultType()) {
         case Catch::ResultWas::ThrewException:
-            failure["kind"] = "exception";
+            failure.kind = records::FailureKind::exception;
             break;
         case Catch::ResultWas::FatalErrorCondition:
-            failure["kind"] = "crash";
+            failure.kind = records::FailureKind::crash;
             break;
         case Catch::ResultWas::ExplicitFailure:
-            failure["kind"] = "explicit";
+            failure.kind = records::FailureKind::explicit_failure;
             break;
         default:
-            failure["kind"] = "assertion";
+            failure.kind = records::FailureKind::assertion;
             break;
     }
     // Catch2 copies the assertion's own message (an exception's text, FAIL's text) into the info
     // messages too; keep only the INFO / CAPTURE ones.
-    json info = json::array();
     for (const Catch::MessageInfo& message : stats.infoMessages)
         if (!(result.hasMessage() && message.message == result.getMessage()))
-            info.push_back(message.message);
-    failure["info"] = std::move(info);
+            failure.info.push_back(message.message);
     return failure;
 }
 
@@ -120,25 +117,24 @@ class WorkbookReporter : public Catch::StreamingReporterBase<WorkbookReporter> {
 
     void testCaseStarting(const Catch::TestCaseInfo& info) override {
         StreamingReporterBase::testCaseStarting(info);
-        failures_ = json::array();
-        emit(dump({{"event", "start"}, {"name", info.name}}));
+        failures_.clear();
+        emit(dump(records::Start{info.name}));
     }
 
     void testCaseEnded(const Catch::TestCaseStats& stats) override {
         const Catch::Counts& counts = stats.totals.assertions;
-        json record = {
-            {"event", "end"},
-            {"name", stats.testInfo.name},
-            {"tags", stats.testInfo.tags},
-            {"file", stats.testInfo.lineInfo.file},
-            {"line", stats.testInfo.lineInfo.line},
-            {"passed", counts.failed == 0 && counts.failedButOk == 0},
-            {"assertions", {{"passed", counts.passed}, {"failed", counts.failed}}},
-            {"failures", failures_},
-            {"transcript", probe::transcript()},
-            {"stdout", stats.stdOut},
-            {"stderr", stats.stdErr},
-        };
+        records::End record;
+        record.name = stats.testInfo.name;
+        record.tags = stats.testInfo.tags;
+        record.file = stats.testInfo.lineInfo.file;
+        record.line = stats.testInfo.lineInfo.line;
+        record.passed = counts.failed == 0 && counts.failedButOk == 0;
+        record.assertions = {counts.passed, counts.failed};
+        record.failures = std::move(failures_);
+        failures_.clear();
+        record.transcript = probe::transcript();
+        record.out = stats.stdOut;
+        record.err = stats.stdErr;
         emit(dump(record));
         StreamingReporterBase::testCaseEnded(stats);
     }
@@ -160,7 +156,7 @@ class WorkbookReporter : public Catch::StreamingReporterBase<WorkbookReporter> {
     }
 
     int records_fd_ = -1;
-    json failures_ = json::array();
+    std::vector<records::Failure> failures_;
 };
 
 }  // namespace

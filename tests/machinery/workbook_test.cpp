@@ -156,7 +156,7 @@ TEST_CASE("records: only finished test cases count, and a cut-off line is ignore
     const std::string jsonl =
         R"({"event":"start","name":"one"})"
         "\n"
-        R"({"event":"end","name":"one","tags":["pts=2"],"passed":true,"failures":[]})"
+        R"({"event":"end","name":"one","tags":["pts=2","id=first-one"],"passed":true,"failures":[]})"
         "\n"
         R"({"event":"start","name":"two"})"
         "\n"
@@ -171,12 +171,33 @@ TEST_CASE("records: only finished test cases count, and a cut-off line is ignore
     REQUIRE(cases.size() == 2);
     CHECK(cases[0].passed);
     CHECK(cases[0].points == 2);
+    CHECK(cases[0].id == "first-one");
+    CHECK(cases[1].id.empty());
     CHECK_FALSE(cases[1].passed);
     CHECK(cases[1].points == 3);
     REQUIRE(cases[1].failures.size() == 1);
     CHECK(cases[1].failures[0].expanded == "1 == 2");
     CHECK(cases[1].failures[0].info == std::vector<std::string>{"x := 1"});
     CHECK(unfinished == "three");
+}
+
+TEST_CASE("a cached grade matches the tests with titles left out where a case has an id") {
+    const std::string before =
+        "TEST_CASE(\"sends the bytes\", \"[pts=1][id=sends]\") {}\n"
+        "TEST_CASE(\"no id: \\\"quoted\\\"\",\n          \"[pts=2]\") {}\n";
+    const std::string reworded =
+        "TEST_CASE(\"sends every byte\", \"[pts=1][id=sends]\") {}\n"
+        "TEST_CASE(\"no id: \\\"quoted\\\"\",\n          \"[pts=2]\") {}\n";
+    CHECK(without_titles(before) == without_titles(reworded));
+    CHECK(without_titles(before).find("TEST_CASE(\"\", \"[pts=1][id=sends]\")") !=
+          std::string::npos);
+    // A case without an id is known by its title: rewording it is a change.
+    CHECK(without_titles(before).find("no id:") != std::string::npos);
+    // What the case does is never left out.
+    CHECK(without_titles(before) !=
+          without_titles("TEST_CASE(\"sends the bytes\", \"[pts=2][id=sends]\") {}\n"
+                         "TEST_CASE(\"no id: \\\"quoted\\\"\",\n          \"[pts=2]\") {}\n"));
+    CHECK(without_titles("TEST_CASE(\"cut off") == "TEST_CASE(\"cut off");
 }
 
 TEST_CASE("records: invisible bytes in a check's values are escaped, Catch2's layout is kept") {
@@ -208,11 +229,32 @@ TEST_CASE("records: invisible bytes in a check's values are escaped, Catch2's la
 
 TEST_CASE("records: a record claiming success in a malformed way does not pass") {
     std::string unfinished;
-    const auto cases = parse_records(R"({"event":"end","name":"x","passed":"true"})"
-                                     "\n",
-                                     &unfinished);
+    // A field of the wrong type: no record at all, so the case did not finish.
+    for (const char* record :
+         {R"({"event":"end","name":"x","passed":"true"})",
+          R"({"event":"end","name":"x","passed":true,"failures":[{"line":"7"}]})",
+          R"({"event":"end","name":"x","passed":true,"tags":"pts=3"})"}) {
+        const auto cases = parse_records(
+            std::string(R"({"event":"start","name":"x"})") + "\n" + record + "\n", &unfinished);
+        CHECK_MESSAGE(cases.empty(), record);
+        CHECK(unfinished == "x");
+    }
+    // The records' format round-trips: what the reporter writes is what is read.
+    workbook::records::End end;
+    end.name = "y";
+    end.tags = {"pts=2", "id=why"};
+    end.passed = true;
+    end.failures.push_back(
+        {workbook::records::FailureKind::crash, "t.cpp", 3, "", "", "", "SIGSEGV", {}});
+    end.out = "printed";
+    const auto cases = parse_records(nlohmann::json(end).dump() + "\n", &unfinished);
     REQUIRE(cases.size() == 1);
-    CHECK_FALSE(cases[0].passed);
+    CHECK(cases[0].passed);
+    CHECK(cases[0].id == "why");
+    CHECK(cases[0].out == "printed");
+    REQUIRE(cases[0].failures.size() == 1);
+    CHECK(cases[0].failures[0].kind == workbook::records::FailureKind::crash);
+    CHECK(nlohmann::json(end)["failures"][0]["kind"] == "crash");
 }
 
 TEST_CASE("build logs lose ninja's noise and the checkout's absolute paths") {

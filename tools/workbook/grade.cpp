@@ -33,6 +33,45 @@ using nlohmann::json;
 // Bump when the grading rules change, so that cached grades are recomputed.
 constexpr const char* grader_format = "1";
 
+std::string without_titles(std::string_view source) {
+    // The string literal that starts at `at` (a '"'): where it ends, one past its closing '"'.
+    const auto literal_end = [&](std::size_t at) {
+        for (std::size_t i = at + 1; i < source.size(); ++i) {
+            if (source[i] == '\\')
+                ++i;
+            else if (source[i] == '"')
+                return i + 1;
+        }
+        return std::string_view::npos;
+    };
+    const auto skip_space = [&](std::size_t i) {
+        while (i < source.size() && std::isspace(static_cast<unsigned char>(source[i]))) ++i;
+        return i;
+    };
+    std::string out;
+    std::size_t copied = 0;
+    constexpr std::string_view macro = "TEST_CASE(";
+    for (std::size_t at = source.find(macro); at != std::string_view::npos;
+         at = source.find(macro, at + 1)) {
+        const std::size_t title = skip_space(at + macro.size());
+        if (title >= source.size() || source[title] != '"') continue;
+        const std::size_t title_end = literal_end(title);
+        if (title_end == std::string_view::npos) break;
+        const std::size_t comma = skip_space(title_end);
+        if (comma >= source.size() || source[comma] != ',') continue;
+        const std::size_t tags = skip_space(comma + 1);
+        if (tags >= source.size() || source[tags] != '"') continue;
+        const std::size_t tags_end = literal_end(tags);
+        if (tags_end == std::string_view::npos) break;
+        if (source.substr(tags, tags_end - tags).find("[id=") == std::string_view::npos) continue;
+        out.append(source.substr(copied, title - copied));
+        out += "\"\"";
+        copied = title_end;
+    }
+    out.append(source.substr(copied));
+    return out;
+}
+
 std::string relative_paths(std::string_view text, std::vector<PathName> names) {
     // The longest first, so that a folder inside another is matched as itself.
     std::sort(names.begin(), names.end(),
@@ -386,7 +425,8 @@ struct CaseSpec {
     int points = 0;
     bool hidden = false;  // a teacher's test tagged [hidden]: the student sees only that it failed
     std::string
-        binary;  // the teacher's extra tests of a server or client lesson; else the lesson's
+        binary;      // the teacher's extra tests of a server or client lesson; else the lesson's
+    std::string id;  // its [id=...] tag, or ""
 };
 
 struct LessonPlan {
@@ -516,6 +556,7 @@ struct TestGrade {
     std::string message;  // what failed, the transcript (kept for the teacher even when hidden)
     bool hidden = false;
     double seconds = 0;  // the test case's run in the sandbox, wall-clock (0: not run)
+    std::string id;      // its [id=...] tag: stays when the title is reworded
 
     // What the student may see of the message.
     std::string shown() const {
@@ -556,6 +597,7 @@ json to_json(const StudentGrade& s) {
         json tests = json::array();
         for (const TestGrade& t : l.tests)
             tests.push_back({{"name", t.name},
+                             {"id", t.id},
                              {"points", t.points},
                              {"max", t.max},
                              {"status", t.status},
@@ -585,8 +627,8 @@ StudentGrade from_json(const json& j) {
                        l.at("status"), l.at("message"), {}};
         for (const json& t : l.at("tests"))
             lg.tests.push_back({t.at("name"), t.at("points"), t.at("max"), t.at("status"),
-                                t.at("message"), t.value("hidden", false),
-                                t.value("seconds", 0.0)});
+                                t.at("message"), t.value("hidden", false), t.value("seconds", 0.0),
+                                t.value("id", "")});
         s.lessons.push_back(std::move(lg));
     }
     return s;
@@ -692,6 +734,13 @@ class Grader {
             try {
                 StudentGrade again = from_json(cached);
                 again.isolation += again.isolation.ends_with(" (cached)") ? "" : " (cached)";
+                // A title reworded since: the result is the same test case's, under its id.
+                for (LessonGrade& l : again.lessons)
+                    for (const LessonPlan& plan : plans_)
+                        if (plan.lesson->slug == l.slug)
+                            for (TestGrade& t : l.tests)
+                                for (const CaseSpec& spec : plan.cases)
+                                    if (!t.id.empty() && spec.id == t.id) t.name = spec.name;
                 return again;
             } catch (const json::exception&) {
                 // an unreadable cache is only a cache: grade again
@@ -857,7 +906,7 @@ class Grader {
         int n = 0;
         const auto only = only_cases_.find(student);
         for (const CaseSpec& spec : plan.cases) {
-            TestGrade t{spec.name, 0, spec.points, "", "", spec.hidden};
+            TestGrade t{spec.name, 0, spec.points, "", "", spec.hidden, 0, spec.id};
             ++n;
             if (only != only_cases_.end() && std::none_of(only->second.begin(), only->second.end(),
                                                           [&](const std::string& start) {
@@ -1087,8 +1136,10 @@ std::string grader_version(const fs::path& root) {
             if (e.is_regular_file()) files.push_back(e.path());
     std::sort(files.begin(), files.end());
     for (const fs::path& f : files) {
-        hash.add(f.lexically_relative(root).string());
-        hash.add(read_file(f));
+        const fs::path relative = f.lexically_relative(root);
+        hash.add(relative.string());
+        const bool test_source = *relative.begin() == "tests" && f.extension() == ".cpp";
+        hash.add(test_source ? without_titles(read_file(f)) : read_file(f));
     }
     return hash.hex();
 }
@@ -1197,7 +1248,7 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
         const bool hidden = std::find(c.tags.begin(), c.tags.end(), "hidden") != c.tags.end();
         hidden_cases += hidden;
         points += c.points;
-        plan.cases.push_back({c.name, c.points, hidden, binary.string()});
+        plan.cases.push_back({c.name, c.points, hidden, binary.string(), c.id});
     }
     if (cases.empty()) return fail("did not run", run);
     for (CaseSpec& c : plan.cases) c.binary = binary.string();
@@ -1342,7 +1393,7 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui,
             return 2;
         }
         for (const CaseResult& c : reference.cases)
-            plan.cases.push_back({c.name, c.points, false, ""});
+            plan.cases.push_back({c.name, c.points, false, "", c.id});
         if (!options.extra_tests.empty() &&
             !add_extra_tests(plan, options.extra_tests, options.out))
             return 2;

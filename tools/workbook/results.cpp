@@ -38,14 +38,6 @@ std::string string_or(const json& j, const char* key) {
     return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
 
-bool true_if_true(const json& j, const char* key) {
-    return j.contains(key) && j[key].is_boolean() && j[key].get<bool>();
-}
-
-int int_or_zero(const json& j, const char* key) {
-    return j.contains(key) && j[key].is_number_integer() ? j[key].get<int>() : 0;
-}
-
 }  // namespace
 
 std::string test_spec(const std::string& name) {
@@ -91,33 +83,23 @@ std::vector<CaseResult> parse_records(const std::string& jsonl, std::string* unf
             continue;
         }
         if (event != "end") continue;
-        CaseResult c;
-        c.name = string_or(record, "name");
-        if (record.contains("tags") && record["tags"].is_array())
-            for (const json& tag : record["tags"])
-                if (tag.is_string()) c.tags.push_back(tag.get<std::string>());
-        c.points = points_of(c.tags);
-        c.passed = true_if_true(record, "passed");
-        c.transcript = string_or(record, "transcript");
-        c.out = string_or(record, "stdout");
-        c.err = string_or(record, "stderr");
-        if (record.contains("failures") && record["failures"].is_array()) {
-            for (const json& f : record["failures"]) {
-                if (!f.is_object()) continue;
-                CaseFailure failure;
-                failure.kind = string_or(f, "kind");
-                failure.file = string_or(f, "file");
-                failure.line = int_or_zero(f, "line");
-                failure.macro = string_or(f, "macro");
-                failure.expression = string_or(f, "expression");
-                failure.expanded = string_or(f, "expanded");
-                failure.message = string_or(f, "message");
-                if (f.contains("info") && f["info"].is_array())
-                    for (const json& i : f["info"])
-                        if (i.is_string()) failure.info.push_back(i.get<std::string>());
-                c.failures.push_back(std::move(failure));
-            }
+        records::End end;
+        try {
+            end = record.get<records::End>();
+        } catch (const json::exception&) {
+            continue;  // a field of the wrong type: no record, never a pass
         }
+        CaseResult c;
+        c.name = std::move(end.name);
+        c.tags = std::move(end.tags);
+        c.points = points_of(c.tags);
+        for (const std::string& tag : c.tags)
+            if (tag.starts_with("id=")) c.id = tag.substr(3);
+        c.passed = end.passed;
+        c.transcript = std::move(end.transcript);
+        c.out = std::move(end.out);
+        c.err = std::move(end.err);
+        c.failures = std::move(end.failures);
         if (c.name == running) running.clear();
         cases.push_back(std::move(c));
     }

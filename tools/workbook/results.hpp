@@ -4,6 +4,7 @@
 
 #include "manifest.hpp"
 #include "process.hpp"
+#include "records.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -14,22 +15,16 @@
 namespace workbook {
 
 // One failed check inside a test case, as the reporter recorded it.
-struct CaseFailure {
-    std::string kind;  // "assertion", "exception", "crash", "explicit"
-    std::string file;
-    int line = 0;
-    std::string macro;              // "REQUIRE"
-    std::string expression;         // "line == expected"
-    std::string expanded;           // "\"a\" == \"b\""
-    std::string message;            // the exception's what(), FAIL's text
-    std::vector<std::string> info;  // INFO / CAPTURE messages in force
-};
+using CaseFailure = records::Failure;
 
 struct CaseResult {
     std::string name;
     std::vector<std::string> tags;
     bool passed = false;
     int points = 0;  // from a [pts=N] tag, 0 if none
+    // From an [id=NAME] tag: the test case's identity, which stays when its title is reworded
+    // (the gradebook's and the cache's key); "" if none.
+    std::string id;
     std::vector<CaseFailure> failures;
     std::string transcript;
     std::string out, err;  // what the code under test printed during this test case

@@ -145,14 +145,15 @@ std::vector<File> test_files(const NewLesson& l, const std::string& name) {
     std::vector<File> files;
     files.push_back({fmt::format("{}_test.cpp", stem_of(name)),
                      fmt::format(
-                         R"~(// Lesson {0}: its tests (Catch2). Each TEST_CASE is tagged [pts=N],
-// and the lesson's README lists them in its table.
+                         R"~(// Lesson {0}: its tests (Catch2). Each TEST_CASE is tagged [pts=N] and
+// [id=NAME] (its identity in gradebooks: it stays when the title is reworded), and the lesson's
+// README lists them in its table.
 #include <catch2/catch.hpp>
 
 #include "checks.hpp"
 #include "probe.hpp"
 
-TEST_CASE("TODO: the first test case of {0}", "[pts=1]") {{
+TEST_CASE("TODO: the first test case of {0}", "[pts=1][id=first]") {{
     probe::Program program(probe::program_under_test(), {{}});
     FAIL("write this lesson's test cases: docs/how-it-works.md, \"Adding a lesson\"");
 }}

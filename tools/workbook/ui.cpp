@@ -29,9 +29,9 @@ std::string verdict_note(const LessonResult& r) {
 
 std::string failure_text(const CaseFailure& f) {
     std::string out = fmt::format("at {}:{}\n", f.file, f.line);
-    if (f.kind == "exception") {
+    if (f.kind == records::FailureKind::exception) {
         out += "threw: " + f.message + "\n";
-    } else if (f.kind == "crash") {
+    } else if (f.kind == records::FailureKind::crash) {
         out += "crashed: " + f.message + "\n";
     } else if (!f.expression.empty()) {
         out += fmt::format("{}( {} )\n", f.macro, f.expression);

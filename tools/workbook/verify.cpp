@@ -253,6 +253,23 @@ void table_lists_cases(Checks& checks, const fs::path& root, const Lesson& lesso
         problems);
 }
 
+// Every test case carries [id=NAME] (lower-case letters, digits and -), unique in the lesson: its
+// identity in gradebooks and cached grades, which stays when its title is reworded.
+void ids_are_stable(Checks& checks, const Lesson& lesson, const LessonResult& r) {
+    std::string problems;
+    std::set<std::string> seen;
+    for (const CaseResult& c : r.cases) {
+        if (c.id.empty() ||
+            c.id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+            problems += fmt::format(
+                "\"{}\" has no [id=...] tag of lower-case letters, digits and -\n", c.name);
+        else if (!seen.insert(c.id).second)
+            problems += fmt::format("\"{}\": another test case has the id {}\n", c.name, c.id);
+    }
+    checks.check(problems.empty() && !r.cases.empty(),
+                 fmt::format("{} test cases each have an id of their own", lesson.slug), problems);
+}
+
 bool builds_everything(Checks& checks, const BuildTree& b) {
     const CommandResult build =
         run_command({"cmake", "--build", b.build.string()}, std::chrono::seconds(900));
@@ -461,6 +478,7 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui,
     solutions_pass(checks, solutions, manifest, "solution passes", all,
                    [&](Checks& c, const Lesson& lesson, const LessonResult& r) {
                        points_add_up(c, lesson, r);
+                       ids_are_stable(c, lesson, r);
                        table_lists_cases(c, root, lesson, r);
                    });
 

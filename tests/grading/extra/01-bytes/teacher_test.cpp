@@ -8,10 +8,10 @@
 
 #include "../01-bytes/remote.hpp"
 
-TEST_CASE("teacher: é is two bytes", "[pts=1]") {
+TEST_CASE("teacher: é is two bytes", "[pts=1][id=teacher-two-bytes]") {
     CHECK(bytes::encode_utf8(U"é") == "\xc3\xa9");
 }
 
-TEST_CASE("teacher: a hidden round trip", "[pts=1][hidden]") {
+TEST_CASE("teacher: a hidden round trip", "[pts=1][hidden][id=teacher-hidden-round-trip]") {
     CHECK(bytes::decode_utf8(bytes::encode_utf8(U"Message reçu")) == U"Message reçu");
 }

@@ -3,7 +3,7 @@
 
 #include "probe.hpp"
 
-TEST_CASE("teacher: a hidden check that the port is announced", "[pts=1][hidden]") {
+TEST_CASE("teacher: a hidden check that the port is announced", "[pts=1][hidden][id=teacher-hidden-check-port-announced]") {
     probe::Program server(probe::program_under_test(), {"--port", "0"});
     CHECK(server.port() != 0);
 }
