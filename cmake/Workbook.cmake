@@ -305,9 +305,11 @@ program_flags${t}${sanitize_lines}
 compiler${t}${CMAKE_CXX_COMPILER}
 flags${t}${flag_lines}
 include${t}${PROJECT_SOURCE_DIR}/support
+include${t}${PROJECT_SOURCE_DIR}/tools/os
 test_objects${t}$<JOIN:$<TARGET_OBJECTS:${slug}-test-objects>,${n}test_objects${t}>
 main_objects${t}$<JOIN:$<TARGET_OBJECTS:workbook_catch_main>,${n}main_objects${t}>
 test_libraries${t}$<TARGET_FILE:probe>
+test_libraries${t}$<TARGET_FILE:workbook_os>
 test_libraries${t}$<TARGET_LINKER_FILE:fmt::fmt>
 test_libraries${t}-pthread
 program_libraries${t}$<TARGET_FILE:workbook_support>

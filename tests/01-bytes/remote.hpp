@@ -42,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "os.hpp"
 #include "probe.hpp"
 #include "utf8.hpp"
 #include "wire.hpp"
@@ -280,7 +281,6 @@ class Driver {
     void start(bool large) {
         const std::filesystem::path path = probe::program_under_test();
         std::string program = path.string();
-        char* argv[] = {program.data(), nullptr};
         // The tests' environment; for a test case that moves megabytes, transparent huge pages for
         // the driver's heap too (see large_heap()).
         std::vector<std::string> variables;
@@ -293,76 +293,35 @@ class Driver {
                 variables.emplace_back(variable);
         }
         if (large) variables.push_back(tunables);
-        std::vector<char*> envp;
-        for (std::string& variable : variables) envp.push_back(variable.data());
-        envp.push_back(nullptr);
-        int in[2], answers[2], output[2], report[2];
-        if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(answers, O_CLOEXEC) != 0 ||
-            ::pipe2(output, O_CLOEXEC) != 0 || ::pipe2(report, O_CLOEXEC) != 0)
-            throw probe::Failure("could not start the lesson's driver: pipe2: " +
-                                 std::string(std::strerror(errno)));
-        const pid_t parent = ::getpid();
-        const pid_t pid = ::fork();
-        if (pid == 0) {
-            // Only async-signal-safe calls from here to exec.
-            const auto failed = [&] {
-                const int error = errno;
-                [[maybe_unused]] const ssize_t n = ::write(report[1], &error, sizeof error);
-                ::_exit(127);
-            };
-            if (::setpgid(0, 0) != 0 || ::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) failed();
-            if (::getppid() != parent) ::_exit(127);
-            if (::dup2(in[0], 0) < 0 || ::dup2(answers[1], 1) < 0 || ::dup2(output[1], 2) < 0)
-                failed();
-            sigset_t none;
-            sigemptyset(&none);
-            ::sigprocmask(SIG_SETMASK, &none, nullptr);
-            for (int signal = 1; signal < NSIG; ++signal) {
-                struct sigaction current {};
-                if (::sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) {
-                    struct sigaction fallback {};
-                    fallback.sa_handler = SIG_DFL;
-                    ::sigaction(signal, &fallback, nullptr);
-                }
-            }
-            // Nothing but 0, 1 and 2 crosses exec: not the descriptor the verdict travels on.
-            if (::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0) {
-                rlimit limit{};
-                const int last = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < 65536
-                                     ? static_cast<int>(limit.rlim_cur)
-                                     : 65536;
-                for (int fd = 3; fd < last; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-            }
-            ::execve(argv[0], argv, envp.data());
-            failed();
-        }
-        const int error = pid < 0 ? errno : 0;
-        for (const int fd : {in[0], answers[1], output[1], report[1]}) ::close(fd);
-        in_ = in[1], answers_ = answers[0], output_ = output[0];
-        int exec_error = 0;
-        ssize_t got = 0;
-        if (pid > 0) {
-            do {
-                got = ::read(report[0], &exec_error, sizeof exec_error);
-            } while (got < 0 && errno == EINTR);
-        }
-        ::close(report[0]);
-        if (pid < 0 || got > 0) {
-            if (pid > 0) {
-                int status;
-                while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-                }
-            }
-            stop();
+        namespace os = workbook::os;
+        os::Pipe in, answers, output;
+        os::Spawned spawned;
+        try {
+            in = os::make_pipe(), answers = os::make_pipe(), output = os::make_pipe();
+            // The systems layer's spawn (tools/os): a process group of its own, SIGKILL if this
+            // test program dies, default signals, and nothing but 0, 1 and 2 across exec: not the
+            // descriptor the verdict travels on.
+            os::SpawnOptions options;
+            options.argv = {program};
+            options.environment = variables;
+            options.in = in.read.get();
+            options.out = answers.write.get();
+            options.err = output.write.get();
+            options.die_with_parent = true;
+            spawned = os::spawn(options);
+        } catch (const std::system_error& e) {
             throw probe::Failure("could not start the lesson's driver " + program + ": " +
-                                 std::strerror(pid < 0 ? error : exec_error));
+                                 std::strerror(e.code().value()));
         }
+        const pid_t pid = spawned.pid;
+        in_ = in.write.release(), answers_ = answers.read.release(),
+        output_ = output.read.release();
         pid_ = pid;
         for (const int fd : {in_, answers_, output_}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
         // Big pipes: a batch of a plane of code points goes through in a few writes, not hundreds
         // of turns between the two programs (each one a wait for a core on a busy machine).
         for (const int fd : {in_, answers_}) ::fcntl(fd, F_SETPIPE_SZ, 1024 * 1024);
-        pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+        pidfd_ = spawned.pidfd.release();
     }
 
     // Reads what the driver answered so far; true if anything came. Closes the descriptor at end

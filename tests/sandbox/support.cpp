@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "cgroups.hpp"
+#include "os.hpp"
 
 extern char** environ;
 
@@ -114,22 +115,17 @@ Started start(const Workspace& w, const Call& call) {
     for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
     env.push_back("WB_MARK=" + w.marker());
 
-    std::vector<char*> argv, envp;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (std::string& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const std::string sandbox_err = w.file("sandbox.err").string();
-
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-        const int err = ::open(sandbox_err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (err >= 0) ::dup2(err, 2);
-        ::execve(argv[0], argv.data(), envp.data());
-        ::_exit(126);
-    }
-    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    // The sandbox's own stderr in a file; started with the systems layer's spawn (tools/os), as
+    // the grader starts it.
+    const workbook::os::FileDescriptor sandbox_err(
+        ::open(w.file("sandbox.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    workbook::os::SpawnOptions options;
+    options.argv = args;
+    options.environment = env;
+    options.err = sandbox_err.get();
+    workbook::os::Spawned spawned = workbook::os::spawn(options);
+    const pid_t pid = spawned.pid;
+    const int pidfd = spawned.pidfd.release();
     return Started{pid, pidfd, &w, call.guard};
 }
 
@@ -220,16 +216,19 @@ const json& doctor() {
     static const json answer = [] {
         Workspace w;
         const std::string out = w.file("doctor.json").string();
-        // The doctor prints on stdout: run it through a shell-free redirection.
-        const pid_t pid = ::fork();
-        if (pid == 0) {
-            const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(fd, 1);
-            ::execl(SANDBOX_PROGRAM, SANDBOX_PROGRAM, "--doctor", "--json",
-                    static_cast<char*>(nullptr));
-            ::_exit(126);
+        // The doctor prints on stdout: into a file, with no shell.
+        const workbook::os::FileDescriptor file(
+            ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        try {
+            workbook::os::SpawnOptions options;
+            options.argv = {SANDBOX_PROGRAM, "--doctor", "--json"};
+            options.out = file.get();
+            const workbook::os::Spawned doctor = workbook::os::spawn(options);
+            while (::waitpid(doctor.pid, nullptr, 0) < 0 && errno == EINTR) {
+            }
+        } catch (const std::system_error&) {
+            // no report: the answer below says the doctor failed
         }
-        ::waitpid(pid, nullptr, 0);
         json parsed = json::parse(slurp(out), nullptr, false);
         return parsed.is_discarded()
                    ? json{{"isolation_available", "none"}, {"verdict", "--doctor failed"}}

@@ -13,43 +13,8 @@
 
 namespace sandbox {
 
-void throw_error(int error, std::string_view what) {
-    throw std::system_error(error, std::generic_category(), std::string(what));
-}
-
-void FileDescriptor::reset() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-}
-
-Pipe make_pipe() {
-    int ends[2];
-    check_system_call("pipe2", ::pipe2(ends, O_CLOEXEC));
-    return Pipe{FileDescriptor(ends[0]), FileDescriptor(ends[1])};
-}
-
 std::string fd_path(int fd) {
     return fmt::format("/proc/self/fd/{}", fd);
-}
-
-void write_all(int fd, std::string_view bytes, std::string_view what) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0 && errno == EINTR) continue;
-        check_system_call(what, n);
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-}
-
-std::string read_all(int fd, std::string_view what) {
-    std::string text;
-    char buffer[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (check_system_call(what, n) == 0) return text;
-        text.append(buffer, static_cast<std::size_t>(n));
-    }
 }
 
 std::optional<std::string> read_small_file(const std::filesystem::path& path) {
@@ -71,31 +36,6 @@ FileDescriptor create_output_file(const std::filesystem::path& path) {
     return FileDescriptor(check_system_call(
         "create " + path.string(),
         ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)));
-}
-
-bool wait_readable(int fd, int timeout_ms) {
-    for (;;) {
-        pollfd p{fd, POLLIN, 0};
-        const int rc = ::poll(&p, 1, timeout_ms);
-        if (rc < 0 && errno == EINTR) continue;
-        return check_system_call("poll", rc) > 0;
-    }
-}
-
-std::string signal_name(int signal) {
-    if (const char* abbreviation = ::sigabbrev_np(signal))
-        return fmt::format("SIG{}", abbreviation);
-    return fmt::format("signal {}", signal);
-}
-
-std::string signal_description(int signal) {
-    if (const char* text = ::sigdescr_np(signal)) return text;
-    return fmt::format("signal {}", signal);
-}
-
-std::string errno_name(int error) {
-    if (const char* name = ::strerrorname_np(error)) return name;
-    return fmt::format("errno {}", error);
 }
 
 std::string duration_text(double seconds) {

@@ -12,59 +12,26 @@
 #include <system_error>
 #include <utility>
 
+#include "os.hpp"
+
 namespace sandbox {
 
-// Returns `result`, or throws std::system_error(errno) whose what() starts with `what` when the
-// call reported failure by returning a negative value: check_system_call("mount /usr",
-// ::mount(...)).
-template <typename T>
-T check_system_call(std::string_view what, T result) {
-    if (result >= 0) return result;
-    throw std::system_error(errno, std::generic_category(), std::string(what));
-}
-
-// Throws std::system_error(error) naming `what`.
-[[noreturn]] void throw_error(int error, std::string_view what);
-
-// An owned file descriptor: closed by the destructor (which never throws), movable, not copyable.
-class FileDescriptor {
-  public:
-    FileDescriptor() = default;
-    explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
-    FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    FileDescriptor& operator=(FileDescriptor&& other) noexcept {
-        if (this != &other) {
-            reset();
-            fd_ = std::exchange(other.fd_, -1);
-        }
-        return *this;
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() { reset(); }
-
-    int get() const noexcept { return fd_; }
-    explicit operator bool() const noexcept { return fd_ >= 0; }
-    void reset() noexcept;
-
-  private:
-    int fd_ = -1;
-};
-
-// A pipe whose two ends are close-on-exec.
-struct Pipe {
-    FileDescriptor read;
-    FileDescriptor write;
-};
-Pipe make_pipe();
+// The systems layer's checked calls, descriptors and pipes (tools/os/os.hpp), shared with the
+// runner and the test harness.
+using workbook::os::check_system_call;
+using workbook::os::errno_name;
+using workbook::os::FileDescriptor;
+using workbook::os::make_pipe;
+using workbook::os::Pipe;
+using workbook::os::read_all;
+using workbook::os::signal_description;
+using workbook::os::signal_name;
+using workbook::os::throw_error;
+using workbook::os::wait_readable;
+using workbook::os::write_all;
 
 // "/proc/self/fd/N": a path that names what `fd` refers to, for calls that take a path (mount).
 std::string fd_path(int fd);
-
-// Writes every byte (retrying after EINTR and short writes). Throws on error.
-void write_all(int fd, std::string_view bytes, std::string_view what);
-// Reads until end of file. Throws on error.
-std::string read_all(int fd, std::string_view what);
 
 // The whole content of a (small, e.g. /proc or cgroup) file; nullopt if it does not exist.
 std::optional<std::string> read_small_file(const std::filesystem::path& path);
@@ -73,17 +40,6 @@ void write_control_file(const std::filesystem::path& path, std::string_view text
 
 // Opens `path` for writing outside the sandbox: created or truncated, never through a symlink.
 FileDescriptor create_output_file(const std::filesystem::path& path);
-
-// Waits until `fd` is readable (or closed) or `timeout_ms` passed (-1: no limit). Returns true if
-// it is readable. Restarts after EINTR.
-bool wait_readable(int fd, int timeout_ms);
-
-// "SIGSEGV" for 11; "signal 99" for a number without a name.
-std::string signal_name(int signal);
-// "Segmentation fault".
-std::string signal_description(int signal);
-// "ENOENT" for 2.
-std::string errno_name(int error);
 
 // "2 s", "1.5 s", "250 ms".
 std::string duration_text(double seconds);

@@ -45,6 +45,7 @@ const std::vector<EditionEntry> student_edition_files = {
     {"support/", "code the students' programs link and do not edit (option parsing)"},
     {"tools/workbook/",
      "the runner ./workbook builds (its teachers' commands refuse to run in this edition)"},
+    {"tools/os/", "the systems layer the runner and the test harness start programs with"},
     {"docs/setup.md", "set-up on other systems and editors, linked from the README"},
     {"docs/fault-injection.md",
      "what some tests do to the student's program (short writes, a poisoned buffer, a failing "

@@ -1,5 +1,7 @@
 #include "process.hpp"
 
+#include "os.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,17 +29,6 @@ constexpr std::size_t output_cap = 4 * 1024 * 1024;
 // (one that called setsid()) may keep its output pipes open before they are closed on it.
 constexpr auto grace = std::chrono::seconds(2);
 
-fs::path find_on_path(const std::string& name) {
-    if (name.find('/') != std::string::npos) return name;
-    const char* path = std::getenv("PATH");
-    std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
-    for (std::string dir; std::getline(dirs, dir, ':');) {
-        const fs::path candidate = fs::path(dir.empty() ? "." : dir) / name;
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return {};
-}
-
 void close_fd(int& fd) {
     if (fd >= 0) ::close(fd);
     fd = -1;
@@ -52,65 +43,28 @@ struct Child {
     bool done() const { return ended && out < 0 && err < 0; }
 };
 
-// Starts the command in a process group of its own. Returns false, with the reason in r.out, if
-// it could not be started; when it returns true the command has really been exec'd.
+// Starts the command (os::spawn: a process group of its own, stdin from /dev/null). Returns false,
+// with the reason in r.out, if it could not be started; when it returns true the command has
+// really been exec'd.
 bool start(const std::vector<std::string>& argv, Child& c, CommandResult& r) {
-    const fs::path path = find_on_path(argv.at(0));
-    if (path.empty()) {
-        r.out = fmt::format("{}: command not found", argv[0]);
+    try {
+        os::Pipe out = os::make_pipe();
+        os::Pipe err = os::make_pipe();
+        os::SpawnOptions options;
+        options.argv = argv;
+        options.search_path = true;
+        options.out = out.write.get();
+        options.err = err.write.get();
+        os::Spawned spawned = os::spawn(options);
+        c.pid = spawned.pid;
+        c.pidfd = spawned.pidfd.release();
+        c.out = out.read.release();
+        c.err = err.read.release();
+    } catch (const std::system_error& e) {
+        // "exec /usr/bin/cmake: Permission denied", "cmake: command not found on PATH: ..."
+        r.out = e.what();
         return false;
     }
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    int out[2], err[2], status[2];
-    if (::pipe2(out, O_CLOEXEC) < 0) return r.out = std::strerror(errno), false;
-    if (::pipe2(err, O_CLOEXEC) < 0) {
-        ::close(out[0]), ::close(out[1]);
-        return r.out = std::strerror(errno), false;
-    }
-    if (::pipe2(status, O_CLOEXEC) < 0) {
-        for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
-        return r.out = std::strerror(errno), false;
-    }
-    const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        // Only async-signal-safe calls from here to exec: the runner may have other threads.
-        ::setpgid(0, 0);
-        if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
-        ::dup2(out[1], STDOUT_FILENO);
-        ::dup2(err[1], STDERR_FILENO);
-        ::execv(path.c_str(), args.data());
-        const int error = errno;
-        [[maybe_unused]] const ssize_t ignored = ::write(status[1], &error, sizeof error);
-        ::_exit(127);
-    }
-    const int fork_error = errno;
-    for (int fd : {out[1], err[1], status[1], devnull})
-        if (fd >= 0) ::close(fd);
-    if (pid < 0) {
-        for (int fd : {out[0], err[0], status[0]}) ::close(fd);
-        r.out = fmt::format("{}: fork: {}", argv[0], std::strerror(fork_error));
-        return false;
-    }
-    ::setpgid(pid, pid);  // also here, so that the group exists before any kill(-pid)
-    // The status pipe closes on exec, or carries exec's errno.
-    int exec_error = 0;
-    ssize_t n;
-    do n = ::read(status[0], &exec_error, sizeof exec_error);
-    while (n < 0 && errno == EINTR);
-    ::close(status[0]);
-    if (n == static_cast<ssize_t>(sizeof exec_error)) {
-        ::waitpid(pid, nullptr, 0);
-        ::close(out[0]), ::close(err[0]);
-        r.out = fmt::format("{}: {}", path.string(), std::strerror(exec_error));
-        return false;
-    }
-    c.pid = pid;
-    c.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    c.out = out[0];
-    c.err = err[0];
     r.started = true;
     return true;
 }

@@ -47,6 +47,7 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "os.hpp"
 #include "probe/internal.hpp"
 #include "probe/transcript.hpp"
 #include "sanitizer.hpp"
@@ -54,6 +55,7 @@
 namespace probe {
 
 using namespace detail;
+namespace os = workbook::os;
 
 // ---- the program under test ------------------------------------------------------------------
 
@@ -469,54 +471,6 @@ std::string shell_words(const std::filesystem::path& path, const std::vector<std
     return out;
 }
 
-// Child side of fork(): only async-signal-safe calls from here to exec.
-[[noreturn]] void exec_child(pid_t parent, int in, int out, int err, int report, char** argv,
-                             char** envp) {
-    const auto fail = [report] {
-        const int error = errno;
-        [[maybe_unused]] const ssize_t n = ::write(report, &error, sizeof error);
-        ::_exit(127);
-    };
-    if (::setpgid(0, 0) != 0) fail();
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail();
-    // The parent may have died before PR_SET_PDEATHSIG took effect: then nobody waits for us.
-    if (::getppid() != parent) ::_exit(127);
-    if (::dup2(in, STDIN_FILENO) < 0 || ::dup2(out, STDOUT_FILENO) < 0 ||
-        ::dup2(err, STDERR_FILENO) < 0) {
-        fail();
-    }
-    // Start from default signal handling: an ignored SIGPIPE (say) would survive exec and hide
-    // the very bug a test looks for. Handlers are reset by exec anyway; ignored signals are not.
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int signal = 1; signal < NSIG; ++signal) {
-        struct sigaction current {};
-        if (::sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) {
-            struct sigaction fallback {};
-            fallback.sa_handler = SIG_DFL;
-            ::sigaction(signal, &fallback, nullptr);
-        }
-    }
-    // Every descriptor but 0, 1, 2 closes at exec (including `report`, which tells the parent
-    // that exec succeeded).
-    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-        rlimit limit{};
-        const int last = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < 65536
-                             ? static_cast<int>(limit.rlim_cur)
-                             : 65536;
-        for (int fd = 3; fd < last; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-    // Without address-space randomisation: ThreadSanitizer (GCC 12's) dies at start with
-    // "unexpected memory mapping" on kernels that randomise more bits than it expects (6.6 and
-    // later with vm.mmap_rnd_bits=32), and addresses the same from run to run help replay a
-    // failure. Where personality() is refused (some container profiles), the program runs as it is.
-    ::personality(static_cast<unsigned long>(PER_LINUX) | ADDR_NO_RANDOMIZE);
-    ::execve(argv[0], argv, envp);
-    fail();
-    ::_exit(127);  // not reached
-}
-
 }  // namespace
 
 Program::Program(const std::filesystem::path& path, std::vector<std::string> args)
@@ -530,24 +484,16 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
     s.cap = options.output_cap;
     const std::string command = shell_words(path, args);
 
-    // Everything the child needs is prepared before fork(): after it, no allocation.
     std::vector<std::string> words{path.string()};
     words.insert(words.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& w : words) argv.push_back(w.data());
-    argv.push_back(nullptr);
     const Environment environment = program_environment(path, options);
-    std::vector<std::string> env_words = environment.variables;
-    std::vector<char*> envp;
-    for (auto& w : env_words) envp.push_back(w.data());
-    envp.push_back(nullptr);
     s.files = environment.files;
 
     // Descriptors that are only the child's: closed in the parent once it has forked.
-    int child_in = -1, child_out = -1, child_err = -1, report_read = -1, report_write = -1;
+    int child_in = -1, child_out = -1, child_err = -1;
     const auto cleanup = [&] {
-        for (int* fd : {&child_in, &child_out, &child_err, &report_read, &report_write, &s.out,
-                        &s.err, &s.in, &s.input, &s.stop_fd, &s.sync_fd, &s.pidfd}) {
+        for (int* fd : {&child_in, &child_out, &child_err, &s.out, &s.err, &s.in, &s.input,
+                        &s.stop_fd, &s.sync_fd, &s.pidfd}) {
             close_fd(*fd);
         }
         remove_files(s.files);
@@ -564,8 +510,6 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
     s.out = fds[0], child_out = fds[1];
     check(::pipe2(fds, O_CLOEXEC) == 0, "pipe2");
     s.err = fds[0], child_err = fds[1];
-    check(::pipe2(fds, O_CLOEXEC) == 0, "pipe2");
-    report_read = fds[0], report_write = fds[1];
     if (options.stdin_data && options.interactive_stdin) {
         cleanup();
         throw Failure("Program::Options: stdin_data and interactive_stdin cannot both be set");
@@ -590,35 +534,33 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
     s.sync_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     check(s.sync_fd >= 0, "eventfd");
 
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    check(pid >= 0, "fork");
-    if (pid == 0) {
-        exec_child(parent, child_in, child_out, child_err, report_write, argv.data(), envp.data());
-    }
-
-    s.pid = pid;
-    ::setpgid(pid, pid);  // as the child does: the group exists before either goes on
-    register_group(pid);
-    for (int* fd : {&child_in, &child_out, &child_err, &report_write}) close_fd(*fd);
-    int exec_error = 0;
-    ssize_t got;
-    do {
-        got = ::read(report_read, &exec_error, sizeof exec_error);
-    } while (got < 0 && errno == EINTR);
-    close_fd(report_read);
-    if (got > 0) {
-        int status;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        unregister_group(pid);
+    // The systems layer's spawn (tools/os): a process group of its own, SIGKILL if this test
+    // program dies, default signals, nothing but 0, 1 and 2 across exec, and without address-space
+    // randomisation: ThreadSanitizer (GCC 12's) dies at start with "unexpected memory mapping" on
+    // kernels that randomise more bits than it expects, and the same addresses from run to run
+    // help replay a failure.
+    os::Spawned spawned;
+    try {
+        os::SpawnOptions spawn;
+        spawn.argv = words;
+        spawn.environment = environment.variables;
+        spawn.in = child_in;
+        spawn.out = child_out;
+        spawn.err = child_err;
+        spawn.die_with_parent = true;
+        spawn.no_address_randomization = true;
+        spawned = os::spawn(spawn);
+    } catch (const std::system_error& e) {
         cleanup();
-        throw Failure(fmt::format("could not start {}: {}", path.string(), error_text(exec_error)));
+        throw Failure(
+            fmt::format("could not start {}: {}", path.string(), error_text(e.code().value())));
     }
-
+    const pid_t pid = spawned.pid;
+    s.pid = pid;
+    register_group(pid);
+    for (int* fd : {&child_in, &child_out, &child_err}) close_fd(*fd);
     // The child is not reaped before the teardown, so the pidfd refers to it for sure.
-    s.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (s.pidfd < 0) {
+    if (!spawned.pidfd) {
         const int error = errno;
         ::kill(-pid, SIGKILL);
         int status;
@@ -629,6 +571,7 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
         throw Failure(fmt::format("could not watch {}: pidfd_open failed: {}", path.string(),
                                   error_text(error)));
     }
+    s.pidfd = spawned.pidfd.release();
     try {
         log(fmt::format("{} started as pid {}: {}", s.label, pid, command));
         for (const std::string& line : environment.described) log(line);
