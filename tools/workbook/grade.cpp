@@ -564,6 +564,10 @@ struct TestGrade {
     }
 };
 
+// The gradebook's and the cache's JSON, both ways, from one list of fields each.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TestGrade, name, id, points, max, status, message,
+                                                hidden, seconds)
+
 struct LessonGrade {
     std::string slug;
     int points = 0;
@@ -572,6 +576,8 @@ struct LessonGrade {
     std::string message;
     std::vector<TestGrade> tests;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LessonGrade, slug, points, max, status, message,
+                                                tests)
 
 struct StudentGrade {
     std::string name;
@@ -592,28 +598,9 @@ struct StudentGrade {
 };
 
 json to_json(const StudentGrade& s) {
-    json lessons = json::array();
-    for (const LessonGrade& l : s.lessons) {
-        json tests = json::array();
-        for (const TestGrade& t : l.tests)
-            tests.push_back({{"name", t.name},
-                             {"id", t.id},
-                             {"points", t.points},
-                             {"max", t.max},
-                             {"status", t.status},
-                             {"message", t.message},
-                             {"hidden", t.hidden},
-                             {"seconds", t.seconds}});
-        lessons.push_back({{"slug", l.slug},
-                           {"points", l.points},
-                           {"max", l.max},
-                           {"status", l.status},
-                           {"message", l.message},
-                           {"tests", tests}});
-    }
-    return {{"student", s.name},  {"hash", s.hash}, {"isolation", s.isolation},
-            {"total", s.total()}, {"max", s.max()}, {"seconds", s.seconds},
-            {"lessons", lessons}};
+    return {{"student", s.name},   {"hash", s.hash}, {"isolation", s.isolation},
+            {"total", s.total()},  {"max", s.max()}, {"seconds", s.seconds},
+            {"lessons", s.lessons}};
 }
 
 StudentGrade from_json(const json& j) {
@@ -622,15 +609,7 @@ StudentGrade from_json(const json& j) {
     s.hash = j.at("hash");
     s.isolation = j.at("isolation");
     s.seconds = j.value("seconds", 0.0);
-    for (const json& l : j.at("lessons")) {
-        LessonGrade lg{l.at("slug"),   l.at("points"),  l.at("max"),
-                       l.at("status"), l.at("message"), {}};
-        for (const json& t : l.at("tests"))
-            lg.tests.push_back({t.at("name"), t.at("points"), t.at("max"), t.at("status"),
-                                t.at("message"), t.value("hidden", false), t.value("seconds", 0.0),
-                                t.value("id", "")});
-        s.lessons.push_back(std::move(lg));
-    }
+    s.lessons = j.at("lessons").get<std::vector<LessonGrade>>();
     return s;
 }
 
