@@ -25,18 +25,22 @@ void add_address(CLI::App& app, std::string& host, std::uint16_t& port) {
 
 }  // namespace
 
-ServerOptions parse_server_options(int argc, char** argv, const std::string& description) {
+ServerOptions parse_server_options(int argc, char** argv, const std::string& description,
+                                   const MoreOptions& more) {
     ServerOptions options;
     CLI::App app{description};
     add_address(app, options.host, options.port);
+    if (more) more(app);
     parse_or_exit(app, argc, argv);
     return options;
 }
 
-ClientOptions parse_client_options(int argc, char** argv, const std::string& description) {
+ClientOptions parse_client_options(int argc, char** argv, const std::string& description,
+                                   const MoreOptions& more) {
     ClientOptions options;
     CLI::App app{description};
     add_address(app, options.host, options.port);
+    if (more) more(app);
     app.add_option("message", options.message, "the text to send")->required();
     parse_or_exit(app, argc, argv);
     return options;

@@ -3,9 +3,24 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
+namespace CLI {
+class App;
+}
+
 namespace workbook {
+
+// Options of a lesson's own, added to the parser before it parses: with CLI11
+// (#include <CLI/CLI.hpp>),
+//   int workers = 4;
+//   auto options = workbook::parse_server_options(argc, argv, "...", [&](CLI::App& app) {
+//       app.add_option("--workers", workers, "threads that serve clients")->check(CLI::Range(1,
+//       64));
+//   });
+// --help then lists them too, and a bad value is a usage error (status 2) like any other.
+using MoreOptions = std::function<void(CLI::App&)>;
 
 // The seed's address: the server listens on localhost, port 63000.
 inline constexpr const char* default_host = "127.0.0.1";
@@ -16,7 +31,8 @@ struct ServerOptions {
     std::string host = default_host;
     std::uint16_t port = default_port;
 };
-ServerOptions parse_server_options(int argc, char** argv, const std::string& description);
+ServerOptions parse_server_options(int argc, char** argv, const std::string& description,
+                                   const MoreOptions& more = {});
 
 // client [--host H] [--port P] MESSAGE
 struct ClientOptions {
@@ -24,6 +40,7 @@ struct ClientOptions {
     std::uint16_t port = default_port;
     std::string message;
 };
-ClientOptions parse_client_options(int argc, char** argv, const std::string& description);
+ClientOptions parse_client_options(int argc, char** argv, const std::string& description,
+                                   const MoreOptions& more = {});
 
 }  // namespace workbook

@@ -637,7 +637,7 @@ def check_two_programs(check, args, cli, tmp):
     shutil.copytree(fixture / "solutions", subs / "reference")
     shutil.copytree(fixture / "solutions", subs / "wrong-client")
     client = subs / "wrong-client" / "99-pair" / "client.cpp"
-    client.write_text(client.read_text().replace('message + "\\n"', '"bye\\n"'))
+    client.write_text(client.read_text().replace('options.message + "\\n"', '"bye\\n"'))
     cmd = grade_command(args, cli, fixture, subs, out, "99")
     if args.unsafe:
         cmd.append("--unsafe")

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "workbook/args.hpp"
 
 namespace {
@@ -71,4 +73,30 @@ TEST_CASE("the defaults are the seed's: 127.0.0.1, port 63000") {
     const workbook::ServerOptions options = workbook::parse_server_options(1, argv, "test");
     CHECK(options.host == "127.0.0.1");
     CHECK(options.port == 63000);
+}
+
+TEST_CASE("a lesson's own options: parsed with the rest, listed by --help, checked like them") {
+    int workers = 4;
+    const auto more = [&](CLI::App& app) {
+        app.add_option("--workers", workers, "threads")->check(CLI::Range(1, 64));
+    };
+    const auto with_workers = [&](int argc, char** argv) {
+        workbook::parse_server_options(argc, argv, "test", more);
+    };
+    CHECK(exit_status_of({"server", "--workers", "8", "--port", "0"}, with_workers) == 0);
+    CHECK(exit_status_of({"server", "--workers", "0"}, with_workers) == 2);
+    CHECK(exit_status_of({"server", "--workers"}, with_workers) == 2);
+    CHECK(exit_status_of({"server", "--workers", "8"}, server) == 2);  // only where it is added
+    std::vector<std::string> words{"server", "--workers", "8", "--port", "0"};
+    std::vector<char*> args;
+    for (std::string& w : words) args.push_back(w.data());
+    args.push_back(nullptr);
+    const auto options = workbook::parse_server_options(5, args.data(), "test", more);
+    CHECK(workers == 8);
+    CHECK(options.port == 0);
+    const auto client_with_workers = [&](int argc, char** argv) {
+        workbook::parse_client_options(argc, argv, "test", more);
+    };
+    CHECK(exit_status_of({"client", "--workers", "2", "Salut"}, client_with_workers) == 0);
+    CHECK(exit_status_of({"client", "--workers", "99", "Salut"}, client_with_workers) == 2);
 }

@@ -425,9 +425,10 @@ TEST_CASE(
     "workbook-cli: a state file it cannot write is one line naming it and exit 3, not an abort") {
     const fs::path tree = temporary_file("z", "").parent_path() / "tree";
     fs::create_directories(tree / "build" / "workbook-state.json");  // a folder where the file goes
-    const CommandResult r = run_command({WORKBOOK_CLI, "--root", WORKBOOK_ROOT, "--tree",
-                                         tree.string(), "--no-color", "hint", "01"},
-                                        std::chrono::seconds(60));
+    const CommandResult r =
+        run_command({WORKBOOK_CLI, "--root", WORKBOOK_ROOT, "--tree", tree.string(), "--build",
+                     (tree / "build").string(), "--no-color", "hint", "01"},
+                    std::chrono::seconds(60));
     CHECK(r.code == 3);
     CHECK(r.err.find("could not write " + (tree / "build" / "workbook-state.json").string()) !=
           std::string::npos);

@@ -462,7 +462,7 @@ std::string describe_leaks(const std::vector<Leak>& leaks) {
     return out;
 }
 
-std::vector<std::string> broken_links(const fs::path& edition) {
+std::vector<std::string> broken_links(const fs::path& edition, const fs::path& source) {
     static const std::regex link(R"(\]\(([^)\s]+)\))");
     std::vector<std::string> broken;
     for (const auto& [name, path] : files_under(edition, edition)) {
@@ -474,8 +474,16 @@ std::vector<std::string> broken_links(const fs::path& edition) {
             if (target.empty() || target.find("://") != std::string::npos ||
                 target.starts_with("mailto:"))
                 continue;
-            if (!fs::exists(path.parent_path() / target))
-                broken.push_back(fmt::format("{} links to {}", name, target));
+            if (fs::exists(path.parent_path() / target)) continue;
+            const fs::path here =
+                source.empty() ? fs::path() : (source / name).parent_path() / target;
+            broken.push_back(
+                !here.empty() && fs::exists(here)
+                    ? fmt::format("{} links to {}, which is in the checkout but not tracked by "
+                                  "git: the student edition takes only what git tracks (git add "
+                                  "it)",
+                                  name, target)
+                    : fmt::format("{} links to {}", name, target));
         }
     }
     return broken;

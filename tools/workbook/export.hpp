@@ -111,6 +111,9 @@ std::vector<Leak> find_leaks(const std::filesystem::path& root,
 std::string describe_leaks(const std::vector<Leak>& leaks);
 
 // The links of the edition's Markdown files to files it does not have ("README.md links to x.md").
-std::vector<std::string> broken_links(const std::filesystem::path& edition);
+// With `source`, the checkout it was made from: a target that is there says that git does not
+// track it (the edition takes only what git tracks).
+std::vector<std::string> broken_links(const std::filesystem::path& edition,
+                                      const std::filesystem::path& source = {});
 
 }  // namespace workbook

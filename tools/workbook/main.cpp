@@ -583,8 +583,21 @@ static int workbook_main(int argc, char** argv) {
             command->allow_extras();
             for (CLI::Option* option : command->get_options()) option->required(false);
         }
+    // What follows "--" is the program's own command line (run 09 client -- --port 5000 --help):
+    // CLI11 never sees it, so that nothing of it is taken for the workbook's options.
+    int parsed = argc;
+    std::vector<std::string> passthrough;
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "--") {
+            parsed = i;
+            passthrough.assign(argv + i + 1, argv + argc);
+            break;
+        }
     try {
-        app.parse(argc, argv);
+        app.parse(parsed, argv);
+        if (parsed < argc && !*run)
+            throw CLI::ExtrasError("'--' is for `run`: ./workbook run 02 -- --port 0",
+                                   CLI::ExitCodes::ExtrasError);
     } catch (const CLI::ParseError& e) {
         // --help is exit 0; every usage error is 2, as the docs say (CLI11's own codes vary).
         const int code = app.exit(e);
@@ -622,7 +635,17 @@ static int workbook_main(int argc, char** argv) {
                 tree_option);
             return 2;
         }
-        const fs::path build = build_option.empty() ? tree / "build" : fs::absolute(build_option);
+        // Not inside the tree (a submission, solutions/): in the workbook's build/, one folder per
+        // tree, named after it and its full path.
+        fs::path named = tree.lexically_normal();
+        if (named.filename().empty()) named = named.parent_path();  // "solutions/"
+        const fs::path build =
+            build_option.empty()
+                ? ctx.root / "build" /
+                      fmt::format(
+                          "tree-{}-{:08x}", named.filename().string(),
+                          static_cast<std::uint32_t>(std::hash<std::string>{}(named.string())))
+                : fs::absolute(build_option);
         ctx.student = {ctx.root, tree, build, ""};
     }
     ctx.state_file = tree_option.empty() ? ctx.root / ".workbook" / "state.json"
@@ -634,7 +657,12 @@ static int workbook_main(int argc, char** argv) {
     if (*hint) return cmd_hint(ctx, key);
     if (*watch) return cmd_watch(ctx);
     if (*reset) return cmd_reset(ctx, key);
-    if (*run) return cmd_run(ctx, key, run_args);
+    if (*run) {
+        // What follows "--" (the program's own options) comes as extras, after the program's name
+        // if one was given before it: run 09 client -- --port 5000.
+        run_args.insert(run_args.end(), passthrough.begin(), passthrough.end());
+        return cmd_run(ctx, key, run_args);
+    }
     if (*index) return cmd_index(ctx, write_index);
     if (*scaffold) return cmd_new(ctx, new_lesson);
     if (*doctor) return cmd_doctor(ctx);

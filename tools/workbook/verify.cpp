@@ -355,7 +355,7 @@ void student_edition_check(Checks& checks, const fs::path& root, const Manifest&
             fmt::format("no {} lines in a row of solutions/ in its files or its git history",
                         leak_window),
             describe_leaks(leaks));
-        const std::vector<std::string> broken = broken_links(edition);
+        const std::vector<std::string> broken = broken_links(edition, root);
         checks.check(broken.empty(), "its Markdown links only to files it has",
                      fmt::format("{}\n", fmt::join(broken, "\n")));
     } catch (const std::exception& e) {
