@@ -70,7 +70,7 @@ endfunction()
 # Reads MANIFEST_PATH with the manifest reader into variables of the caller's scope:
 #   WORKBOOK_LESSONS                          the slugs, in order
 #   WORKBOOK_LESSON_<S>_KIND, _TIMEOUT, _SANITIZERS, _PROGRAMS (names)
-#   WORKBOOK_LESSON_<S>_PROGRAM_<P>_FILES     its .cpp files; _VARIABLE: WORKBOOK_PROGRAM_<P>
+#   WORKBOOK_LESSON_<S>_PROGRAM_<P>_FILES     its .cpp files
 # A manifest the workbook refuses stops the configure with the reader's message.
 macro(workbook_read_manifest manifest_path)
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${manifest_path}")
@@ -228,7 +228,7 @@ function(workbook_add_lesson slug lessons_root tree_dir check_tree_dir)
 
     add_test(NAME ${slug} COMMAND ${slug}-tests)
     set_tests_properties(${slug} PROPERTIES LABELS "${labels}" TIMEOUT ${${v}_TIMEOUT})
-    workbook_grading_recipe(${slug} ${kind} "${programs}" "${sanitize_flags}" "${code_dir}")
+    workbook_grading_recipe(${slug} ${kind} "${sanitize_flags}" "${code_dir}")
 endfunction()
 
 # TARGET: lesson SLUG's program (a unit lesson's driver), named PROGRAM, from FILES in CODE_DIR, in
@@ -271,7 +271,7 @@ endfunction()
 # once per student. One "key<TAB>value" per line, a list as its key repeated: a value is taken whole
 # to the end of its line, so a path with a quote, a backslash or a space needs no escaping (JSON
 # written by string concatenation did); only a line break cannot be carried, and is refused here.
-function(workbook_grading_recipe slug kind programs sanitize_flags code_dir)
+function(workbook_grading_recipe slug kind sanitize_flags code_dir)
     get_directory_property(options COMPILE_OPTIONS)
     string(TOUPPER "${CMAKE_BUILD_TYPE}" type)
     separate_arguments(type_flags UNIX_COMMAND "${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${type}}")
@@ -295,12 +295,6 @@ function(workbook_grading_recipe slug kind programs sanitize_flags code_dir)
 program_flags${t}${sanitize_lines}
 ")
     endif()
-    # The reference solution's programs (the teacher's extra tests are checked on them), each on
-    # a line of its own: "reference_program_<name>".
-    set(reference_lines "")
-    foreach(program IN LISTS programs)
-        string(APPEND reference_lines "reference_program_${program}${t}$<TARGET_FILE:${slug}-${program}>${n}")
-    endforeach()
     file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/grading/${slug}.recipe" CONTENT "format${t}2
 compiler${t}${CMAKE_CXX_COMPILER}
 flags${t}${flag_lines}
@@ -318,6 +312,7 @@ program_libraries${t}-pthread
 ${program_lines}tests_binary${t}$<TARGET_FILE:${slug}-tests>
 harness_include${t}${PROJECT_SOURCE_DIR}/tests/harness
 lesson_include${t}${code_dir}
-${reference_lines}preload_libraries${t}$<TARGET_FILE:workbook_faults>
+reference_programs${t}${CMAKE_BINARY_DIR}/bin/${slug}
+preload_libraries${t}$<TARGET_FILE:workbook_faults>
 ")
 endfunction()

@@ -147,9 +147,11 @@ def verdict(student, lesson, mutant, why, graded, reference_ok):
         return False, f"✗ {where}: does not compile (a corpus bug, not a catch): {first.strip()}"
     if l["status"] != "graded":
         return False, f"✗ {where}: {l['status']}: {l['message'][:300]}"
-    # A mutant runs only the test cases it names (--only-cases): the others are "not-run" by choice.
+    # A mutant runs only the test cases it names (--only-cases), the others are "not-run" by choice:
+    # what it lost is among those it names.
+    named = mutant.get("loses", [])
     lost = [t for t in l["tests"] if t["status"] != "passed"
-            and not t.get("message", "").startswith("not run: --only-cases")]
+            and (mutant.get("correct") or any(t["name"].startswith(p) for p in named))]
     if mutant.get("correct"):
         if lost:
             return False, (f"✗ {where}: a correct program lost " + ", ".join(f"\"{t['name']}\"" for t in lost)

@@ -379,12 +379,12 @@ struct Recipe {
     // compile and the link (ThreadSanitizer for the thread lessons).
     std::vector<std::string> program_objects, program_flags;
     std::string tests_binary;  // server, client and driver lessons: the tests, built once
-    std::string harness_include, lesson_include;            // for the teacher's extra tests
-    std::map<std::string, std::string> reference_programs;  // by program name
-    std::vector<std::string> preload_libraries;  // what the tests may preload into a program
+    std::string harness_include, lesson_include;  // for the teacher's extra tests
+    std::string reference_programs;               // the folder of the reference solution's programs
+    std::vector<std::string> preload_libraries;   // what the tests may preload into a program
 };
 
-Recipe load_recipe(const fs::path& file, const Lesson& lesson) {
+Recipe load_recipe(const fs::path& file) {
     const std::string text = read_file(file);
     if (text.empty())
         throw std::runtime_error(
@@ -414,8 +414,7 @@ Recipe load_recipe(const fs::path& file, const Lesson& lesson) {
     r.tests_binary = one("tests_binary");
     r.harness_include = one("harness_include");
     r.lesson_include = one("lesson_include");
-    for (const Program& p : lesson.programs)
-        r.reference_programs[p.name] = one(("reference_program_" + p.name).c_str());
+    r.reference_programs = one("reference_programs");
     r.preload_libraries = list("preload_libraries");
     return r;
 }
@@ -867,12 +866,10 @@ class Grader {
         run_read_only.insert(run_read_only.end(), linked.begin(), linked.end());
         if (!plan.extra_binary.empty()) run_read_only.push_back(plan.extra_binary);
         const std::string tests = r.tests_binary;
-        // The tests find each program by its variable (probe::program_under_test), a lesson's only
-        // program also by WORKBOOK_PROGRAM.
-        std::vector<std::string> env{"WORKBOOK_RECORDS_FD=3"};
-        for (std::size_t i = 0; i < lesson.programs.size(); ++i)
-            env.push_back(lesson.programs[i].environment_variable() + "=" + linked[i].string());
-        if (linked.size() == 1) env.push_back("WORKBOOK_PROGRAM=" + linked.front().string());
+        // The tests find each program by its variable (probe::program_path), a lesson's only
+        // program also by WORKBOOK_PROGRAM (probe::program_under_test).
+        std::vector<std::string> env = lesson.program_variables(scratch);
+        env.push_back("WORKBOOK_RECORDS_FD=3");
         Limits limits;
         limits.wall = std::min(lesson.timeout, case_timeout_);
         limits.cpu = limits.wall;
@@ -1205,15 +1202,12 @@ bool add_extra_tests(LessonPlan& plan, const fs::path& extra, const fs::path& ou
     const fs::path spec = plan.extra_dir / "extra-cases.txt";
     write_file(spec, wanted);
     const fs::path records = plan.extra_dir / "reference.jsonl";
-    for (const Program& p : lesson.programs)
-        ::setenv(p.environment_variable().c_str(), r.reference_programs.at(p.name).c_str(), 1);
-    if (lesson.programs.size() == 1)
-        ::setenv("WORKBOOK_PROGRAM", r.reference_programs.begin()->second.c_str(), 1);
-    const CommandResult run = run_command(
-        {binary.string(), "-f", spec.string(), "-r", "workbook", "--out", records.string()},
-        std::chrono::seconds(lesson.timeout));
-    for (const Program& p : lesson.programs) ::unsetenv(p.environment_variable().c_str());
-    ::unsetenv("WORKBOOK_PROGRAM");
+    const CommandResult run = [&] {
+        const ScopedVariables programs(lesson.program_variables(r.reference_programs));
+        return run_command(
+            {binary.string(), "-f", spec.string(), "-r", "workbook", "--out", records.string()},
+            std::chrono::seconds(lesson.timeout));
+    }();
     std::string unfinished;
     const auto cases = parse_records(read_file(records), &unfinished);
     int hidden_cases = 0, points = 0;
@@ -1359,10 +1353,9 @@ int cmd_grade(const fs::path& root, const Manifest& manifest, const Ui& ui,
     // The test cases and their points come from a run of the reference solutions: trusted code.
     std::vector<LessonPlan> plans;
     for (const Lesson* lesson : lessons) {
-        LessonPlan plan{
-            lesson, load_recipe(build.build / "grading" / (lesson->slug + ".recipe"), *lesson),
-            {},     {},
-            {},     {}};
+        LessonPlan plan{lesson, load_recipe(build.build / "grading" / (lesson->slug + ".recipe")),
+                        {},     {},
+                        {},     {}};
         const LessonResult reference = run_lesson(build, *lesson);
         if (reference.verdict != Verdict::passed) {
             std::cerr << fmt::format(

@@ -132,6 +132,15 @@ std::string Program::environment_variable() const {
     return "WORKBOOK_PROGRAM_" + upper;
 }
 
+std::vector<std::string> Lesson::program_variables(const std::filesystem::path& dir) const {
+    std::vector<std::string> variables;
+    for (const Program& p : programs)
+        variables.push_back(p.environment_variable() + "=" + (dir / p.name).string());
+    if (programs.size() == 1)
+        variables.push_back("WORKBOOK_PROGRAM=" + (dir / programs.front().name).string());
+    return variables;
+}
+
 const Program* Lesson::program(std::string_view name) const {
     for (const Program& p : programs)
         if (p.name == name) return &p;
@@ -239,8 +248,6 @@ std::string Manifest::cmake() const {
                 if (f.ends_with(".cpp")) code.push_back(f);
             out +=
                 fmt::format("set({}_PROGRAM_{}_FILES \"{}\")\n", v, p.name, fmt::join(code, ";"));
-            out += fmt::format("set({}_PROGRAM_{}_VARIABLE \"{}\")\n", v, p.name,
-                               p.environment_variable());
         }
     }
     return out;

@@ -58,6 +58,10 @@ struct Lesson {
     // Program `name`'s executable in a build (the check tree's in bin/<slug>/check/).
     std::filesystem::path program_binary(const std::filesystem::path& build,
                                          const std::string& name) const;
+    // The variables that name its programs in `dir` to its tests ("NAME=value" each):
+    // WORKBOOK_PROGRAM_P=dir/P for each (probe::program_path), and for a lesson with one program
+    // also WORKBOOK_PROGRAM=dir/P (probe::program_under_test).
+    std::vector<std::string> program_variables(const std::filesystem::path& dir) const;
     // The program called `name`, or nullptr.
     const Program* program(std::string_view name) const;
     // The target that builds all its programs.

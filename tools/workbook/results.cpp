@@ -70,6 +70,18 @@ std::optional<CommandResult> configure(const BuildTree& b, const std::vector<std
     return result;
 }
 
+ScopedVariables::ScopedVariables(std::vector<std::string> variables) {
+    for (const std::string& v : variables) {
+        const auto equals = v.find('=');
+        names_.push_back(v.substr(0, equals));
+        ::setenv(names_.back().c_str(), v.substr(equals + 1).c_str(), 1);
+    }
+}
+
+ScopedVariables::~ScopedVariables() {
+    for (const std::string& name : names_) ::unsetenv(name.c_str());
+}
+
 std::vector<CaseResult> parse_records(const std::string& jsonl, std::string* unfinished) {
     std::vector<CaseResult> cases;
     std::string running;

@@ -66,6 +66,19 @@ struct BuildTree {
 std::optional<CommandResult> configure(const BuildTree& b,
                                        const std::vector<std::string>& extra = {});
 
+// Sets environment variables ("NAME=value" each) for as long as it lives, then unsets them: the
+// programs named to a lesson's tests (Lesson::program_variables) for one run.
+class ScopedVariables {
+  public:
+    explicit ScopedVariables(std::vector<std::string> variables);
+    ~ScopedVariables();
+    ScopedVariables(const ScopedVariables&) = delete;
+    ScopedVariables& operator=(const ScopedVariables&) = delete;
+
+  private:
+    std::vector<std::string> names_;
+};
+
 // Builds the lesson's targets and runs its tests, with the lesson's time limit. `results_file` is
 // where the reporter's records go.
 LessonResult run_lesson(const BuildTree& b, const Lesson& lesson);

@@ -497,14 +497,11 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui,
                              trim_build_log(built.out + built.err, root));
             continue;
         }
-        const fs::path check = solutions.build / "bin" / lesson.slug / "check";
-        for (const Program& p : lesson.programs)
-            ::setenv(p.environment_variable().c_str(), (check / p.name).c_str(), 1);
-        if (lesson.programs.size() == 1)
-            ::setenv("WORKBOOK_PROGRAM", (check / lesson.programs.front().name).c_str(), 1);
-        const LessonResult r = run_lesson(solutions, lesson);
-        for (const Program& p : lesson.programs) ::unsetenv(p.environment_variable().c_str());
-        ::unsetenv("WORKBOOK_PROGRAM");
+        const LessonResult r = [&] {
+            const ScopedVariables programs(
+                lesson.program_variables(solutions.build / "bin" / lesson.slug / "check"));
+            return run_lesson(solutions, lesson);
+        }();
         const bool fails_cleanly =
             r.verdict == Verdict::failed && r.passed_cases() < r.cases.size();
         checks.check(fails_cleanly && all_text(r).find("TODO") != std::string::npos, name,
@@ -569,16 +566,13 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui,
         }
         const fs::path dir = solutions.build / "bin" / lesson.slug / "asan";
         std::string not_sanitized;
-        for (const Program& p : lesson.programs) {
-            ::setenv(p.environment_variable().c_str(), (dir / p.name).c_str(), 1);
+        for (const Program& p : lesson.programs)
             if (read_file(dir / p.name).find("libasan.so") == std::string::npos)
                 not_sanitized += fmt::format("{} does not link libasan\n", (dir / p.name).string());
-        }
-        if (lesson.programs.size() == 1)
-            ::setenv("WORKBOOK_PROGRAM", (dir / lesson.programs.front().name).c_str(), 1);
-        const LessonResult r = run_lesson(solutions, lesson);
-        for (const Program& p : lesson.programs) ::unsetenv(p.environment_variable().c_str());
-        ::unsetenv("WORKBOOK_PROGRAM");
+        const LessonResult r = [&] {
+            const ScopedVariables programs(lesson.program_variables(dir));
+            return run_lesson(solutions, lesson);
+        }();
         checks.check(r.verdict == Verdict::passed && not_sanitized.empty(), name,
                      not_sanitized + describe_failure(r));
     }

@@ -262,9 +262,12 @@ Environment program_environment(const std::filesystem::path& program,
             }
             // AddressSanitizer refuses to start when a library is loaded before its runtime.
             add_option(e.variables, "ASAN_OPTIONS", "verify_asan_link_order=0");
+            // The tests' own runtime, if the program needs it too; else the ASan runtime the
+            // program names (found in its bytes already: no second read).
             std::string runtime = sanitizer_runtime();
+            if (!runtime.empty() && !links(program, runtime)) runtime.clear();
             if (runtime.empty()) runtime = address_sanitizer_needed(program);
-            if (!runtime.empty() && links(program, runtime)) {
+            if (!runtime.empty()) {
                 // A sanitized program gets its runtime first all the same, so that its malloc()
                 // is the one every library sees: libfiu's preload wraps malloc() and crashes when
                 // the runtime calls it before libfiu has initialised.
