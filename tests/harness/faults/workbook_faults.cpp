@@ -15,6 +15,10 @@
 //                       the count (prints it as a C string, say) shows tildes every run.
 //   stop_before_listen  listen() stops the process (SIGSTOP) before it listens, so the test can
 //                       see what the program printed before listening.
+//   broken_pipe         the first send() or write() of the process on a stream socket (len > 0)
+//                       fails with EPIPE and, unless the call passed MSG_NOSIGNAL, raises SIGPIPE:
+//                       what the kernel does when the peer has gone. Once only, so that the test
+//                       can then see whether the program goes on with its next client.
 //   fail_accept4=E:P    accept4() fails with errno E, with probability P (drawn from the seed);
 //   fail_read=E:P       read() on a stream socket, likewise;
 //   fail_write=E:P      write() on a stream socket, likewise. These are the forms of accept(),
@@ -96,6 +100,7 @@ struct Settings {
     bool short_reads = false;
     bool poison_reads = false;
     bool stop_before_listen = false;
+    bool broken_pipe = false;
     Failing accept4, read, write;
     std::uint64_t seed = 1;
 };
@@ -109,6 +114,7 @@ pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 std::uint64_t state = 0;
 bool first_write = true;
 bool first_read = true;
+bool pipe_broken = false;  // broken_pipe has happened
 
 template <class F>
 F next_definition(const char* name) {
@@ -163,6 +169,8 @@ void apply(const char* token, std::size_t length) {
         settings.poison_reads = true;
     } else if (is("stop_before_listen")) {
         settings.stop_before_listen = true;
+    } else if (is("broken_pipe")) {
+        settings.broken_pipe = true;
     } else if (length > 0) {
         complain("an unknown fault", token, length);
     }
@@ -246,6 +254,20 @@ bool stream_socket(int fd) {
     return stream;
 }
 
+// True (with errno EPIPE, and SIGPIPE raised unless `flags` has MSG_NOSIGNAL) if this write is the
+// one broken_pipe breaks.
+bool breaks(int fd, std::size_t len, int flags) {
+    if (!the_settings().broken_pipe || len == 0 || !stream_socket(fd)) return false;
+    pthread_mutex_lock(&lock);
+    const bool now = !pipe_broken;
+    pipe_broken = true;
+    pthread_mutex_unlock(&lock);
+    if (!now) return false;
+    if ((flags & MSG_NOSIGNAL) == 0) raise(SIGPIPE);
+    errno = EPIPE;
+    return true;
+}
+
 std::size_t write_size(int fd, std::size_t len) {
     if (!the_settings().short_writes || !stream_socket(fd)) return len;
     return allowed(len, first_write);
@@ -294,18 +316,21 @@ ssize_t poisoned(int fd, void* buf, std::size_t len, ssize_t got) {
 extern "C" {
 
 ssize_t send(int fd, const void* buf, size_t len, int flags) {
+    if (breaks(fd, len, flags)) return -1;
     const std::size_t n = write_size(fd, len);
     return real.send(fd, buf, n, flags);
 }
 
 ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* to,
                socklen_t to_length) {
+    if (breaks(fd, len, flags)) return -1;
     const std::size_t n = write_size(fd, len);
     return real.sendto(fd, buf, n, flags, to, to_length);
 }
 
 ssize_t write(int fd, const void* buf, size_t len) {
     if (the_settings().write.error != 0 && stream_socket(fd) && fails(settings.write)) return -1;
+    if (breaks(fd, len, 0)) return -1;
     const std::size_t n = write_size(fd, len);
     return real.write(fd, buf, n);
 }

@@ -99,6 +99,7 @@ void add_faults(const Faults& faults, std::vector<std::string>& preload, Environ
     add(faults.short_reads, "short_reads", "short reads");
     add(faults.poison_reads, "poison_reads", "poisoned reads ('~' past the count)");
     add(faults.stop_before_listen, "stop_before_listen", "a stop (SIGSTOP) before listen()");
+    add(faults.broken_pipe, "broken_pipe", "a broken pipe (EPIPE, SIGPIPE) on the first send()");
     if (!faults.failing.empty()) {
         std::string enable;
         for (const Faults::Failing& f : faults.failing) {

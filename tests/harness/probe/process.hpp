@@ -92,6 +92,10 @@ struct Faults {
     static constexpr char poison_byte = '~';
     // listen() stops the program (SIGSTOP) before listening: see Program::wait_stopped().
     bool stop_before_listen = false;
+    // The first send() or write() on a TCP socket fails with EPIPE and raises SIGPIPE (unless the
+    // call passed MSG_NOSIGNAL), as when the peer has gone: the default action of SIGPIPE ends the
+    // program. Once per process.
+    bool broken_pipe = false;
     // Calls that fail (libfiu's posix/io/net/<call>: "send", "recv", "connect", "accept",
     // "socket", "bind", "listen", "sendto", "recvfrom", "shutdown", ...) with errno `error`, each
     // call with this probability (drawn from the seed).

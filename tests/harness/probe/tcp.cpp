@@ -394,6 +394,59 @@ void Connection::send_split(std::string_view bytes, const std::vector<std::size_
     }
 }
 
+void Connection::send_while_receiving(std::string_view bytes, milliseconds deadline) {
+    const int fd = open_fd("send");
+    log(fmt::format("{}: Sending {} bytes while receiving what comes back", name_, bytes.size()));
+    const std::size_t start = received_.size();
+    std::size_t sent = 0;
+    auto until = Clock::now() + deadline;  // moved on whenever a byte goes out or comes in
+    const auto fail = [&](const std::string& cause) {
+        log(fmt::format("{}: sent {} of {} bytes, received {}", name_, sent, bytes.size(),
+                        received_.size() - start));
+        throw Failure(fmt::format("{}: could not send (sent {} of {} bytes, received {} back): {}",
+                                  name_, sent, bytes.size(), received_.size() - start, cause));
+    };
+    while (sent < bytes.size()) {
+        pollfd p{fd, static_cast<short>(POLLOUT | (eof_ ? 0 : POLLIN)), 0};
+        const auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now());
+        const int ready = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, left.count())));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready == 0) {
+            fail(
+                fmt::format("your program read nothing and sent nothing for {}: is it still "
+                            "reading from this connection?",
+                            duration_text(deadline)));
+        }
+        if ((p.revents & (POLLIN | POLLHUP | POLLERR)) != 0 && !eof_) {
+            char buffer[65536];
+            const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+            if (n > 0) {
+                received_.append(buffer, static_cast<std::size_t>(n));
+                until = Clock::now() + deadline;
+            } else if (n == 0) {
+                eof_ = true;
+                log(fmt::format("{}: received end of file", name_));
+            } else if (errno != EAGAIN && errno != EINTR) {
+                fail(fmt::format("your program reset the connection ({})", error_text(errno)));
+            }
+        }
+        if ((p.revents & POLLOUT) != 0) {
+            const ssize_t n =
+                ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0) {
+                sent += static_cast<std::size_t>(n);
+                until = Clock::now() + deadline;
+            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                fail(errno == EPIPE ? std::string("the connection is closed (broken pipe)")
+                                    : fmt::format("your program reset the connection ({})",
+                                                  error_text(errno)));
+            }
+        }
+    }
+    log(fmt::format("{}: sent {} bytes; received {} so far", name_, bytes.size(),
+                    received_.size() - start));
+}
+
 void Connection::shutdown_write() {
     if (::shutdown(open_fd("half-close"), SHUT_WR) != 0) {
         throw Failure(fmt::format("{}: shutdown(SHUT_WR) failed: {}", name_, error_text(errno)));

@@ -56,6 +56,12 @@ class Connection {
     // Throws std::invalid_argument for offsets that do not cut `bytes`.
     void send_split(std::string_view bytes, const std::vector<std::size_t>& offsets);
 
+    // Sends every byte while receiving whatever comes back, so that a program that answers as
+    // it reads (an echo server) never waits on a test that is not reading yet: with one send
+    // loop, both sides' buffers fill and both wait. What arrives is kept as receive_until keeps
+    // it. The transcript shows the size, not the bytes. Throws Failure if the peer reads nothing
+    // for `deadline`, or ends the connection before every byte is out.
+    void send_while_receiving(std::string_view bytes, milliseconds deadline = step_deadline());
     // Half-close: shutdown(SHUT_WR). The peer reads end of file; we can still receive.
     void shutdown_write();
     // Abortive close: SO_LINGER {1, 0} then close(), so the peer gets a reset (RST).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,28 @@ TEST_CASE("short writes: one send() loses bytes on every run, a send loop delive
     CHECK(
         contains(probe::transcript(),
                  "faults: short writes (seed 5; set WORKBOOK_FAULT_SEED to replay with another)"));
+}
+
+TEST_CASE(
+    "broken pipe: the first send() fails with EPIPE, and SIGPIPE ends a program that lets it") {
+    const Sent quiet = send_to_test("once", {.broken_pipe = true});
+    CHECK(quiet.received.empty());
+    CHECK(quiet.lines == std::vector<std::string>{"send failed: Broken pipe"});
+
+    // Once only: the second message goes.
+    const Sent again = send_to_test("loop", {.broken_pipe = true}, 1);
+    CHECK(again.lines.front() == "send failed: Broken pipe");
+
+    probe::Listener listener;
+    probe::Program plain(FIXTURE_SENDER, {std::to_string(listener.port()), "plain", message},
+                         with({.broken_pipe = true}));
+    auto connection = listener.accept(&plain);
+    CHECK(connection.receive_all().empty());
+    const probe::ExitStatus status = plain.wait_exit();
+    CHECK(status.signaled);
+    CHECK(status.signal == SIGPIPE);
+    CHECK(contains(probe::transcript(),
+                   "faults: a broken pipe (EPIPE, SIGPIPE) on the first send()"));
 }
 
 TEST_CASE("without faults the same program sends everything at once") {

@@ -142,6 +142,19 @@ TEST_CASE("sending byte by byte, in pieces, and half-closing") {
     CHECK(contains(steps, "client-3: half-closed (shutdown SHUT_WR)\n"));
 }
 
+TEST_CASE(
+    "send_while_receiving: more than every buffer holds, to a server that echoes as it reads") {
+    probe::Program program(FIXTURE_ECHO_LINE, {"--port", "0", "--stream"});
+    auto client = probe::Connection::connect("127.0.0.1", program.port(), &program);
+    probe::Random random("send_while_receiving");
+    const std::string payload = random.bytes(16 << 20);  // a plain send() of it would wait forever
+    client.send_while_receiving(payload);
+    client.shutdown_write();
+    CHECK(client.receive_all() == payload);
+    const std::string steps = probe::transcript();
+    CHECK(contains(steps, "client-1: Sending 16777216 bytes while receiving what comes back\n"));
+}
+
 TEST_CASE("a client's port never reads the same in both byte orders") {
     // So that a server printing the port without ntohs() is always wrong, not one time in 256.
     probe::Listener listener;
