@@ -17,7 +17,6 @@
 
 namespace {
 
-using namespace std::chrono_literals;
 using namespace std::string_literals;
 
 std::string listening_line(const std::string& host, std::uint16_t port) {
@@ -95,7 +94,7 @@ void echo_once(probe::Program& server, std::uint16_t port, const std::string& by
     auto client = probe::Connection::connect("127.0.0.1", port, &server);
     client.send_while_receiving(bytes);
     client.shutdown_write();
-    check_echo(client.receive_all(probe::scaled(10s)), bytes);
+    check_echo(client.receive_all(), bytes);
     check_closed_line(server, client, bytes.size());
 }
 
@@ -206,21 +205,25 @@ TEST_CASE("a client that resets its connection gets a line on stderr, and the ne
     auto server = start();
     const std::uint16_t port = port_of(server);
     auto rude = probe::Connection::connect("127.0.0.1", port, &server);
-    probe::Random random("reset");
     const std::string peer = rude.local().str();
-    rude.send(random.bytes(64 << 10));
-    rude.abort();  // a reset (RST): the server's next recv() or send() fails with ECONNRESET
+    probe::Random random("reset");
+    const std::string bytes = random.bytes(64 << 10);
+    rude.send_while_receiving(bytes);
+    rude.receive_until([&](std::string_view all) { return all.size() == bytes.size(); },
+                       "the echo of 64 KiB");
+    // Your server has sent every byte back and waits in recv() for more: a reset (RST) now makes
+    // that recv() fail with ECONNRESET.
+    rude.abort();
     {
         INFO("the server must go on after a reset: it ends that client's echo, not the server");
         echo_once(server, port, "after the reset\n");
     }
-    INFO("a reset is an error, not an end of file: recv() returned -1, not 0");
-    CHECK(server
-              .wait_for_err_line(starts_with("server: " + peer + ": "),
-                                 "the line \"server: " + peer + ": ...\" on stderr")
-              .size() > 0);
+    INFO("a reset is an error, not an end of file: recv() returned -1 (errno ECONNRESET), not 0");
     for (const std::string& line : server.out_lines())
         CHECK_FALSE(line.starts_with("Closed " + peer));
+    const std::string line = server.wait_for_err_line(
+        starts_with("server: " + peer + ": "), "the line \"server: " + peer + ": ...\" on stderr");
+    CHECK(line == "server: " + peer + ": recv: Connection reset by peer");
 }
 
 TEST_CASE("a client that has gone when the server sends does not end the server (SIGPIPE)",
@@ -234,7 +237,7 @@ TEST_CASE("a client that has gone when the server sends does not end the server 
     gone.send("hello");
     {
         INFO("after a failed send() the server closes that client's connection");
-        CHECK(gone.receive_all().empty());
+        gone.expect_closed();
     }
     {
         INFO(
@@ -286,6 +289,23 @@ TEST_CASE("closes every client's connection: 100 clients later it holds as many 
                             << " after 100 more clients: a Socket that does not close in its "
                                "destructor, or a move that leaves two owners?");
     CHECK(after == before);
+}
+
+TEST_CASE("starts again at once on the port it had, while old connections wait (TIME_WAIT)",
+          "[pts=1][id=restarts-same-port]") {
+    std::uint16_t port = 0;
+    {
+        auto first = start();
+        port = port_of(first);
+        auto client = probe::Connection::connect("127.0.0.1", port, &first);
+        client.send("x");
+        CHECK(client.receive_exactly(1, "the echo of \"x\"") == "x");
+        first.stop();  // the server's side closes first, so TIME_WAIT now holds its port
+        client.expect_eof();
+    }
+    auto second = start({"--port", std::to_string(port)});
+    INFO("bind() fails while TIME_WAIT holds the port, unless SO_REUSEADDR is set before it");
+    CHECK(port_of(second) == port);
 }
 
 TEST_CASE("says why on one line of stderr and exits with status 1 when the port is taken",

@@ -612,6 +612,14 @@ std::string Connection::receive_all(milliseconds deadline) {
 }
 
 void Connection::expect_eof(milliseconds deadline) {
+    expect_end(deadline, false);
+}
+
+void Connection::expect_closed(milliseconds deadline) {
+    expect_end(deadline, true);
+}
+
+void Connection::expect_end(milliseconds deadline, bool reset_too) {
     const int fd = open_fd("receive");
     if (eof_) return;
     const std::size_t start = received_.size();
@@ -629,6 +637,10 @@ void Connection::expect_eof(milliseconds deadline) {
             return;
         case Got::reset:
             log_receipt(name_, received_, start, Got::reset);
+            if (reset_too) {
+                eof_ = true;
+                return;
+            }
             throw Failure(fmt::format(
                 "{}: expected your program to close the connection, but it reset it ({}): it "
                 "closed the socket while unread data was waiting, or it crashed",

@@ -77,6 +77,9 @@ class Connection {
     std::string receive_all(milliseconds deadline = step_deadline());
     // Expects end of file with no further byte.
     void expect_eof(milliseconds deadline = step_deadline());
+    // Expects the program to end the connection with no further byte: end of file, or a reset,
+    // which is how a close ends it when bytes the program never read were waiting.
+    void expect_closed(milliseconds deadline = step_deadline());
     // Expects that nothing arrives (no byte, no end of file) for `quiet` (as given, not scaled).
     void expect_silence(milliseconds quiet);
     // Readers with a cursor: each returns bytes after the last ones a reader returned, and moves
@@ -102,6 +105,7 @@ class Connection {
     Connection(int fd, std::string name);
     int open_fd(std::string_view doing) const;
     void send_all(std::string_view bytes);
+    void expect_end(milliseconds deadline, bool reset_too);
     int fd_ = -1;
     std::string name_;
     std::string received_;

@@ -297,6 +297,23 @@ TEST_CASE("expect_eof: passes on end of file, fails on bytes or when the deadlin
     }
 }
 
+TEST_CASE("expect_closed: end of file or a reset both end the connection; bytes do not") {
+    probe::Program program(FIXTURE_ECHO_LINE, {"--port", "0"});
+    const std::uint16_t port = program.port();
+    {
+        auto client = probe::Connection::connect("127.0.0.1", port, &program);
+        client.send("line\nmore the server never reads");  // it closes with these unread: a reset
+        CHECK(client.receive_exactly(5, "the line") == "line\n");
+        client.expect_closed();
+    }
+    {
+        auto client = probe::Connection::connect("127.0.0.1", port, &program);
+        client.send("line\n");
+        CHECK(contains(failure_of([&] { client.expect_closed(); }),
+                       "expected the connection to be closed, but received"));
+    }
+}
+
 TEST_CASE("expect_silence: passes when nothing comes, fails on a byte or end of file") {
     {
         Pair pair;
