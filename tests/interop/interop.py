@@ -1,7 +1,10 @@
-"""The C++ programs of lessons 02 and 03 against the seed's Python programs, both ways.
+"""The workbook's C++ programs against the seed's Python programs and against nc.
 
-    interop.py cpp-server SERVER_BINARY CLIENT_PY    the C++ server, the Python client
-    interop.py cpp-client CLIENT_BINARY SERVER_PY    the C++ client, the Python server
+    interop.py cpp-server SERVER_BINARY CLIENT_PY    lesson 02's server, the seed's Python client
+    interop.py cpp-client CLIENT_BINARY SERVER_PY    lesson 03's client, the seed's Python server
+    interop.py echo-server SERVER_BINARY CLIENT_PY   lesson 06's echo server, the seed's Python
+                                                     client, a Python client that half-closes,
+                                                     and nc (netcat-openbsd)
 
 No fixed port and no sleep: each server is started on port 0 and its first line says which port it
 got. Every wait has a deadline (10 s times WORKBOOK_TIME_SCALE). Exit status 0 if the exchange went
@@ -10,6 +13,8 @@ as the lessons' contracts say, 1 otherwise, with what happened on stdout.
 import os
 import queue
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -127,8 +132,47 @@ def cpp_client(client_binary, server_py):
         server.stop()
 
 
+def echo_server(server_binary, client_py):
+    server = Running("C++ echo server", [server_binary, "--port", "0"])
+    try:
+        port = port_of(server.first_line(), r"Listening on 127\.0\.0\.1:(\d+)")
+        # The seed's client sends its message and closes without reading the echo: the server
+        # goes on whether it saw an end of file or a reset.
+        expect(run("Python client", [sys.executable, client_py, port]) == 0,
+               "the seed's Python client failed")
+        message = ("Message reçu 👋\n" * 5000).encode()
+        step(f"Python: {len(message)} bytes, then shutdown(SHUT_WR), then read to end of file")
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=DEADLINE) as s:
+            sender = threading.Thread(target=lambda: (s.sendall(message), s.shutdown(socket.SHUT_WR)))
+            sender.start()
+            back = b""
+            while data := s.recv(65536):
+                back += data
+            sender.join(DEADLINE)
+        expect(back == message, f"the Python client got {len(back)} bytes back, not the {len(message)} it sent")
+        nc = shutil.which("nc")
+        expect(nc is not None, "nc is not installed (sudo apt-get install -y netcat-openbsd)")
+        data = bytes(range(256)) * 4096
+        step(f"nc -N 127.0.0.1 {port} with {len(data)} bytes on stdin")
+        try:
+            done = subprocess.run([nc, "-N", "127.0.0.1", port], input=data, capture_output=True,
+                                  timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            raise Failed(f"nc was still running after {DEADLINE:g} s") from None
+        expect(done.returncode == 0, f"nc exited with status {done.returncode}: {done.stderr!r}")
+        expect(done.stdout == data, f"nc got {len(done.stdout)} bytes back, not the {len(data)} it sent")
+        expect(server.proc.poll() is None, "the C++ echo server is no longer running")
+        closed = [line for line in server.out if line.startswith("Closed ")]
+        expect(any(line.endswith(f" after {len(message)} bytes") for line in closed),
+               f"no line 'Closed ... after {len(message)} bytes' for the Python client")
+        expect(any(line.endswith(f" after {len(data)} bytes") for line in closed),
+               f"no line 'Closed ... after {len(data)} bytes' for nc")
+    finally:
+        server.stop()
+
+
 def main():
-    checks = {"cpp-server": cpp_server, "cpp-client": cpp_client}
+    checks = {"cpp-server": cpp_server, "cpp-client": cpp_client, "echo-server": echo_server}
     if len(sys.argv) != 4 or sys.argv[1] not in checks:
         sys.exit(__doc__)
     try:
