@@ -10,7 +10,7 @@ tree="$out/edit-tree"
 rm -rf "$tree" && cp -r "$root/solutions" "$tree"
 wb=("$root/workbook" --no-color --tree "$tree" --build "$out/edit-build")
 "${wb[@]}" test 01 >/dev/null  # the first build, not measured
-for lesson in ${LESSONS:-01 02 04 05}; do
+for lesson in ${LESSONS:-01 02 04 05 06}; do
     file=$(ls "$tree"/"$lesson"-*/*.cpp | head -n 1)
     hyperfine --warmup 1 --runs "${RUNS:-10}" --prepare "touch '$file'" \
         --export-json "$out/edit-verdict-$lesson.json" \
