@@ -40,8 +40,11 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <utility>
 
 #include <fmt/core.h>
@@ -1019,6 +1022,19 @@ std::size_t Program::open_descriptors() const {
 
 std::size_t Program::threads() const {
     return count_entries(*state_, pid(), "task");
+}
+
+std::size_t Program::memory_peak() const {
+    const std::string path = fmt::format("/proc/{}/status", pid());
+    std::ifstream status(path);
+    std::string line;
+    while (std::getline(status, line)) {
+        unsigned long long kib = 0;
+        if (std::sscanf(line.c_str(), "VmPeak: %llu kB", &kib) == 1) return kib * 1024;
+    }
+    std::scoped_lock lock(state_->mutex);
+    throw Failure(fmt::format("cannot read the VmPeak line of {}: {} {}", path, state_->who(),
+                              state_->exit ? state_->exit->describe() : "is not running"));
 }
 
 }  // namespace probe

@@ -233,6 +233,10 @@ class Program {
     // Inspection through /proc while it runs. Throw Failure once it has ended.
     std::size_t open_descriptors() const;  // entries of /proc/PID/fd
     std::size_t threads() const;           // entries of /proc/PID/task
+    // The most virtual memory it has had mapped so far, in bytes (VmPeak in /proc/PID/status):
+    // memory it reserved counts even if it never touched it, so a program that allocates what a
+    // client announces shows it at once.
+    std::size_t memory_peak() const;
 
     struct State;  // shared with the drain thread
 

@@ -445,6 +445,23 @@ TEST_CASE("/proc counts: descriptors rise with a server that leaks one per conne
     CHECK(group_gone(group));
 }
 
+TEST_CASE("/proc counts: memory_peak shows memory reserved and never touched") {
+    probe::Program::Options options;
+    options.interactive_stdin = true;
+    probe::Program program(FIXTURE_STDIN_ECHO, {}, options);
+    program.write_input("hello\n");
+    program.wait_for_line([](std::string_view line) { return line == "got hello"; }, "got hello");
+    const std::size_t before = program.memory_peak();
+    CHECK(before > 0);
+    program.write_input("reserve 256\n");
+    program.wait_for_line([](std::string_view line) { return line == "reserved 256"; },
+                          "reserved 256");
+    CHECK(program.memory_peak() >= before + (std::size_t{256} << 20));
+    program.close_input();
+    program.wait_exit();
+    CHECK(contains(failure_of([&] { program.memory_peak(); }), "cannot read the VmPeak line"));
+}
+
 TEST_CASE("many programs at once: each is torn down, and the harness leaks nothing itself") {
     // Warm up once, so that lazily created things (the transcript, libc state) are not counted.
     { probe::Program warm_up(FIXTURE_SILENT_HANG, {}); }
