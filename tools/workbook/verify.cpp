@@ -99,7 +99,11 @@ std::string layout_problems(const fs::path& root, const Lesson& lesson) {
         if (!starter.contains(file))
             note(fmt::format("the manifest names starter/{}/{}, which does not exist", lesson.slug,
                              file));
-        else if (read_file(root / "starter" / lesson.slug / file).find("TODO") == std::string::npos)
+        else if (const std::string text = read_file(root / "starter" / lesson.slug / file);
+                 text.find("TODO") == std::string::npos &&
+                 // The same in both trees: the workbook's own file (a tool such as lesson 07's
+                 // frame_decoder.cpp), which the student does not write.
+                 text != read_file(root / "solutions" / lesson.slug / file))
             note(fmt::format("starter/{}/{} has no TODO for the student", lesson.slug, file));
     }
     // A program's options are the lesson's to explain: each is named in its README.
@@ -453,6 +457,36 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui,
         const std::string problems = layout_problems(root, lesson);
         checks.check(problems.empty(), fmt::format("{} is laid out", lesson.slug), problems);
     }
+
+    // A lesson that builds on an earlier one's tools (lesson 07 on 06's stream.hpp and .cpp, and
+    // 01's utf8) carries a copy of them: the student copies theirs. A header with the name of an
+    // earlier lesson's marks them. The reference's copies are the earlier lesson's, word for word,
+    // or the later lesson would be graded against other tools.
+    std::string carried;
+    for (std::size_t i = 0; i < manifest.lessons.size(); ++i) {
+        const std::string& slug = manifest.lessons[i].slug;
+        const auto names = file_names(root / "solutions" / slug);
+        for (const std::string& header : names) {
+            if (!header.ends_with(".hpp")) continue;
+            for (std::size_t j = i; j-- > 0;) {
+                const std::string& earlier = manifest.lessons[j].slug;
+                const auto earlier_names = file_names(root / "solutions" / earlier);
+                if (!earlier_names.contains(header)) continue;
+                const std::string source = header.substr(0, header.size() - 4) + ".cpp";
+                for (const std::string& name : {header, source}) {
+                    if (!names.contains(name) && !earlier_names.contains(name)) continue;
+                    if (!names.contains(name) || !earlier_names.contains(name) ||
+                        read_file(root / "solutions" / slug / name) !=
+                            read_file(root / "solutions" / earlier / name))
+                        carried += fmt::format("solutions/{}/{} is not a copy of solutions/{}/{}\n",
+                                               slug, name, earlier, name);
+                }
+                break;  // the nearest earlier lesson with that header is where it comes from
+            }
+        }
+    }
+    checks.check(carried.empty(), "a file carried from an earlier lesson is the same in both",
+                 carried);
 
     std::string readme = read_file(root / "README.md");
     const std::string before = readme;

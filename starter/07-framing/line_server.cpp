@@ -1,0 +1,40 @@
+// line_server: answers each line a client sends with its length in characters and in bytes.
+// Clients are served one after another, as in lesson 06; it runs until it is stopped.
+//
+//   $ line_server --port 63000
+//   Listening on 127.0.0.1:63000
+//   Connection from 127.0.0.1:51234
+//   Closed 127.0.0.1:51234 after 2 lines
+//
+// The lesson's README has the whole contract.
+#include <cstddef>
+#include <exception>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "lines.hpp"
+#include "stream.hpp"
+#include "workbook/args.hpp"
+
+int main(int argc, char** argv) {
+    const workbook::ServerOptions options = workbook::parse_server_options(
+        argc, argv, "Answer each line with its length in characters and in bytes.");
+    try {
+        // TODO 5 your lesson 06 server, with lines instead of an echo: listen and print
+        //   "Listening on IP:PORT"; then for each client, one after another, "Connection from
+        //   IP:PORT", answer each of its lines (the README's contract says how), and "Closed
+        //   IP:PORT after N lines" at end of file. A client's error (std::system_error, or the
+        //   LineTooLong) is one line on stderr, "server: IP:PORT: WHAT", and
+        //   the server goes on with the next client.
+
+        // TODO when 5 is written: delete this line.
+        throw std::logic_error(
+            "not written yet: follow the TODOs in starter/07-framing/line_server.cpp");
+    } catch (const std::exception& e) {
+        std::cerr << "server: " << e.what() << std::endl;
+        return 1;
+    }
+}
