@@ -5,6 +5,8 @@
     interop.py echo-server SERVER_BINARY CLIENT_PY   lesson 06's echo server, the seed's Python
                                                      client, a Python client that half-closes,
                                                      and nc (netcat-openbsd)
+    interop.py line-server SERVER_BINARY             lesson 07's line server, with nc as the lesson
+                                                     shows it
 
 No fixed port and no sleep: each server is started on port 0 and its first line says which port it
 got. Every wait has a deadline (10 s times WORKBOOK_TIME_SCALE). Exit status 0 if the exchange went
@@ -171,12 +173,33 @@ def echo_server(server_binary, client_py):
         server.stop()
 
 
+def line_server(server_binary):
+    server = Running("C++ line server", [server_binary, "--port", "0"])
+    try:
+        port = port_of(server.first_line(), r"Listening on 127\.0\.0\.1:(\d+)")
+        nc = shutil.which("nc")
+        expect(nc is not None, "nc is not installed (sudo apt-get install -y netcat-openbsd)")
+        lines = b"caf\xe9\nMessage re\xc3\xa7u\r\nabc"  # the lesson's example
+        step(f"nc -N 127.0.0.1 {port} with {lines!r} on stdin")
+        try:
+            done = subprocess.run([nc, "-N", "127.0.0.1", port], input=lines, capture_output=True,
+                                  timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            raise Failed(f"nc was still running after {DEADLINE:g} s") from None
+        expected = (b"error: can't decode byte 0xe9 in position 3: unexpected end of data\n"
+                    b"12 characters, 13 bytes\n3 characters, 3 bytes\n")
+        expect(done.stdout == expected, f"nc printed {done.stdout!r}, not {expected!r}")
+    finally:
+        server.stop()
+
+
 def main():
-    checks = {"cpp-server": cpp_server, "cpp-client": cpp_client, "echo-server": echo_server}
-    if len(sys.argv) != 4 or sys.argv[1] not in checks:
+    checks = {"cpp-server": cpp_server, "cpp-client": cpp_client, "echo-server": echo_server,
+              "line-server": line_server}
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in checks:
         sys.exit(__doc__)
     try:
-        checks[sys.argv[1]](sys.argv[2], sys.argv[3])
+        checks[sys.argv[1]](*sys.argv[2:])
     except Failed as failure:
         step(f"FAILED: {failure}")
         sys.exit(1)
