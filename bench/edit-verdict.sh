@@ -10,8 +10,10 @@ tree="$out/edit-tree"
 rm -rf "$tree" && cp -r "$root/solutions" "$tree"
 wb=("$root/workbook" --no-color --tree "$tree" --build "$out/edit-build")
 "${wb[@]}" test 01 >/dev/null  # the first build, not measured
-for lesson in ${LESSONS:-01 02 04 05 06}; do
-    file=$(ls "$tree"/"$lesson"-*/*.cpp | head -n 1)
+for lesson in ${LESSONS:-01 02 04 05 06 07}; do
+    # The first file the student edits (a starter file with a TODO), not the workbook's own.
+    file=$(cd "$root/starter" && grep -l TODO "$lesson"-*/*.cpp | head -n 1)
+    file="$tree/$file"
     hyperfine --warmup 1 --runs "${RUNS:-10}" --prepare "touch '$file'" \
         --export-json "$out/edit-verdict-$lesson.json" \
         "${wb[*]} test $lesson"

@@ -2,12 +2,12 @@
 # A lesson's tests against its solution, RUNS times in a row (default 50), while two busy loops keep
 # both cores loaded. Target: zero failures (no test may depend on an idle machine). Bounded: RUNS
 # runs, each under `timeout`. Prints each run's wall time and the median.
-# Usage: bench/lesson-soak.sh [LESSON...]   (default: 06)
+# Usage: bench/lesson-soak.sh [LESSON...]   (default: 06 07)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 runs=${RUNS:-50}
 lessons=("$@")
-((${#lessons[@]})) || lessons=(06)
+((${#lessons[@]})) || lessons=(06 07)
 cmake -S "$root" --preset solutions >/dev/null
 cmake --build "$root/build/solutions" >/dev/null
 
