@@ -58,7 +58,20 @@ std::string to_hex(const std::string& bytes) {
 
 }  // namespace
 
-int main() {
+constexpr const char* usage =
+    "usage: frame_decoder < PIECES\n"
+    "Feeds your FrameDecoder (frames.cpp) the pieces of a stream and prints what came out.\n"
+    "One session per line of stdin, each with a new FrameDecoder: the pieces in hex, separated by\n"
+    "spaces (\"-\" is an empty piece). For each piece, \"piece I:\" and the payloads it completed\n"
+    "(in hex, \"-\" for an empty one); then \"pending N\" or \"error WHAT\"; then \"end\".\n"
+    "Example: printf '0000000568 656c 6c6f000000\\n' | frame_decoder\n";
+
+int main(int argc, char** argv) {
+    if (argc > 1) {
+        const bool help = std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h";
+        (help ? std::cout : std::cerr) << usage;
+        return help ? 0 : 2;
+    }
     std::string line;
     while (std::getline(std::cin, line)) {
         std::istringstream words(line);

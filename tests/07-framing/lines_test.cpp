@@ -146,6 +146,16 @@ TEST_CASE(
     CHECK(server.wait_for_err_line(starts_with("server: " + peer + ": "),
                                    "the line \"server: " + peer + ": ...\" on stderr") ==
           "server: " + peer + ": line longer than 1024 bytes");
+    {
+        // The whole line at once, its '\n' included: too long all the same.
+        auto whole = probe::Connection::connect("127.0.0.1", port, &server);
+        whole.send(std::string(2000, 'c') + "\nafter\n");
+        INFO(
+            "a line of 2000 bytes that arrives with its '\\n' in one piece is too long too: check "
+            "the length of every line, not only of the bytes left after the last '\\n'");
+        CHECK(whole.receive_line("the error answer") == "error: line longer than 1024 bytes");
+        whole.expect_closed();
+    }
     auto next = probe::Connection::connect("127.0.0.1", port, &server);
     ask(next, "next", "4 characters, 4 bytes");
 }

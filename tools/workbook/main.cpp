@@ -46,7 +46,16 @@ struct Context {
         const fs::path rel = p.lexically_relative(root);
         return !rel.empty() && *rel.begin() != ".." ? rel.string() : p.string();
     }
-    fs::path file_to_edit(const Lesson& lesson) const {
+    // The file the first failure names ("... TODO 4 in starter/07-framing/frames.cpp", a
+    // program's "not written yet" line), else the lesson's first file.
+    fs::path file_to_edit(const Lesson& lesson, const LessonResult* result = nullptr) const {
+        if (result)
+            for (const CaseResult& c : result->cases)
+                for (const CaseFailure& f : c.failures)
+                    for (const std::string& text : {f.message + f.expanded, c.transcript})
+                        for (const std::string& file : lesson.files)
+                            if (text.find(lesson.slug + "/" + file) != std::string::npos)
+                                return student.tree / lesson.slug / file;
         return student.tree / lesson.slug / lesson.files.front();
     }
     const Lesson* current() const {
@@ -76,7 +85,7 @@ bool configured(const Context& ctx) {
 
 // What to do after a lesson did not pass.
 std::string next_step(const Context& ctx, const Lesson& lesson, const LessonResult& result) {
-    const std::string file = ctx.shown(ctx.file_to_edit(lesson));
+    const std::string file = ctx.shown(ctx.file_to_edit(lesson, &result));
     const int seen =
         ctx.state.hints_shown.contains(lesson.slug) ? ctx.state.hints_shown.at(lesson.slug) : 0;
     std::string out;
@@ -421,12 +430,12 @@ int cmd_doctor(const Context& ctx) {
 
 int cmd_index(const Context& ctx, bool write) {
     if (!write) {
-        std::cout << lesson_index(ctx.manifest);
+        std::cout << lesson_index(ctx.root, ctx.manifest);
         return 0;
     }
     const fs::path file = ctx.root / "README.md";
     std::string readme = read_file(file);
-    if (!replace_index(readme, ctx.manifest)) {
+    if (!replace_index(readme, ctx.root, ctx.manifest)) {
         std::cerr << fmt::format(
             "README.md has no lessons table: put these two lines where it goes:\n{}\n{}\n",
             index_begin, index_end);

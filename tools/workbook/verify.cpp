@@ -422,22 +422,31 @@ void format_check(Checks& checks, const fs::path& root) {
 
 }  // namespace
 
-std::string lesson_index(const Manifest& manifest) {
+std::string lesson_index(const fs::path& root, const Manifest& manifest) {
     std::string table =
         "| # | Lesson | Kind | You write | Points |\n| --- | --- | --- | --- | --- |\n";
-    for (const Lesson& l : manifest.lessons)
+    for (const Lesson& l : manifest.lessons) {
+        std::vector<std::string> written;
+        for (const std::string& file : l.files) {
+            const fs::path starter = root / "starter" / l.slug / file;
+            const fs::path solution = root / "solutions" / l.slug / file;
+            if (!fs::exists(starter) || !fs::exists(solution) ||
+                read_file(starter) != read_file(solution))
+                written.push_back(file);
+        }
         table += fmt::format("| {} | [{}](lessons/{}/README.md) | {} | `starter/{}/{}` | {} |\n",
                              l.number(), l.title, l.slug, l.kind, l.slug,
-                             fmt::join(l.files, "`, `"), l.points);
+                             fmt::join(written, "`, `"), l.points);
+    }
     return table;
 }
 
-bool replace_index(std::string& readme, const Manifest& manifest) {
+bool replace_index(std::string& readme, const fs::path& root, const Manifest& manifest) {
     const auto begin = readme.find(index_begin);
     const auto end = readme.find(index_end);
     if (begin == std::string::npos || end == std::string::npos || end < begin) return false;
     const auto from = begin + std::string_view(index_begin).size();
-    readme.replace(from, end - from, "\n" + lesson_index(manifest));
+    readme.replace(from, end - from, "\n" + lesson_index(root, manifest));
     return true;
 }
 
@@ -490,7 +499,7 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui,
 
     std::string readme = read_file(root / "README.md");
     const std::string before = readme;
-    checks.check(replace_index(readme, manifest) && readme == before,
+    checks.check(replace_index(readme, root, manifest) && readme == before,
                  "README.md lists the lessons as the manifest does",
                  "run ./workbook index --write to refresh the table in README.md\n");
 

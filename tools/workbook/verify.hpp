@@ -25,9 +25,12 @@ struct VerifyOptions {
 // below; `./workbook index --write` refreshes it and verify checks it is up to date.
 inline constexpr const char* index_begin = "<!-- lessons: made by ./workbook index --write -->";
 inline constexpr const char* index_end = "<!-- end of lessons -->";
-std::string lesson_index(const Manifest& manifest);
+// "You write" lists each lesson's files but the workbook's own (the same in starter/ and
+// solutions/ under `root`, such as lesson 07's frame_decoder.cpp).
+std::string lesson_index(const std::filesystem::path& root, const Manifest& manifest);
 // Replaces the table in `readme` (text). Returns false if the markers are missing.
-bool replace_index(std::string& readme, const Manifest& manifest);
+bool replace_index(std::string& readme, const std::filesystem::path& root,
+                   const Manifest& manifest);
 
 int cmd_verify(const std::filesystem::path& root, const Manifest& manifest, const Ui& ui,
                const VerifyOptions& options);

@@ -101,6 +101,7 @@ struct Program::State {
     // Fixed at start.
     std::string label;
     std::size_t cap = 0;
+    std::size_t logged_lines = 0;  // Options::logged_lines: stdout lines copied to the transcript
     pid_t pid = -1;
     int pidfd = -1;
     int out = -1;  // read ends of the child's stdout and stderr
@@ -129,6 +130,8 @@ struct Program::State {
         std::size_t reports = 0;         // sanitizer reports begun on this stream
         bool hiding = false;             // inside a report past the first shown_reports
         std::size_t hidden_reports = 0;  // reports hidden and not yet counted in the log
+        std::size_t logged = 0;          // lines copied to the transcript
+        std::size_t unlogged = 0;        // lines past Options::logged_lines, counted at the end
     };
     // A program with a race in a loop can print fifty reports: the transcript shows the first ones
     // in full (describe() sums up the distinct ones) and counts the rest.

@@ -178,9 +178,12 @@ void Program::State::end_line(int which) {
     // driver are folded into a count: the transcript keeps the frames of the student's code.
     if (which == err_stream && is_library_frame(line)) {
         ++s.folded;
+    } else if (which == out_stream && s.logged >= logged_lines) {
+        ++s.unlogged;
     } else {
         fold(which);
         log(prefix(which) + printable(line));
+        ++s.logged;
     }
     s.lines.push_back(std::move(line));
     order.emplace_back(which, s.lines.size() - 1);
@@ -214,6 +217,9 @@ void Program::State::close_stream(int which) {
     if (!s.partial.empty()) end_line(which);
     fold(which);
     count_hidden(which);
+    if (s.unlogged > 0)
+        log(fmt::format("{}... ({} more line{} not shown here)", prefix(which), s.unlogged,
+                        s.unlogged == 1 ? "" : "s"));
     changed.notify_all();
 }
 
@@ -485,6 +491,7 @@ Program::Program(const std::filesystem::path& path, std::vector<std::string> arg
     State& s = *state_;
     s.label = options.label;
     s.cap = options.output_cap;
+    s.logged_lines = options.logged_lines;
     const std::string command = shell_words(path, args);
 
     std::vector<std::string> words{path.string()};

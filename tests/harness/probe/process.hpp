@@ -123,6 +123,10 @@ class Program {
         std::string label = "your_program";
         // Bytes kept per stream; the rest is drained and dropped.
         std::size_t output_cap = 64 * 1024;
+        // Lines of stdout copied to the transcript; past them, the transcript says how many more
+        // there were (out() still has them all, up to output_cap). For a tool that prints
+        // thousands of lines the test reads itself.
+        std::size_t logged_lines = static_cast<std::size_t>(-1);
         // Written to stdin, then closed (else stdin is /dev/null).
         std::optional<std::string> stdin_data;
         // Its stdin is a pipe the test writes to as it goes (write_input, close_input), e.g. to

@@ -445,6 +445,20 @@ TEST_CASE("/proc counts: descriptors rise with a server that leaks one per conne
     CHECK(group_gone(group));
 }
 
+TEST_CASE("logged_lines: the transcript shows the first lines and counts the rest") {
+    probe::clear_transcript();
+    probe::Program::Options options;
+    options.stdin_data = "one\ntwo\nthree\nfour\n";
+    options.logged_lines = 2;
+    probe::Program program(FIXTURE_STDIN_ECHO, {}, options);
+    program.wait_exit();
+    CHECK(program.out_lines().size() == 5);  // out() keeps them all
+    const std::string steps = probe::transcript();
+    CHECK(contains(steps, "[your_program] got two\n"));
+    CHECK(!contains(steps, "got three"));
+    CHECK(contains(steps, "[your_program] ... (3 more lines not shown here)\n"));
+}
+
 TEST_CASE("/proc counts: memory_peak shows memory reserved and never touched") {
     probe::Program::Options options;
     options.interactive_stdin = true;
