@@ -232,17 +232,19 @@ function(workbook_add_lesson slug lessons_root tree_dir check_tree_dir)
 endfunction()
 
 # TARGET: lesson SLUG's program (a unit lesson's driver), named PROGRAM, from FILES in CODE_DIR, in
-# OUT_DIR, with SANITIZE_FLAGS on top of the build's own (a unit lesson's).
+# OUT_DIR, with SANITIZE_FLAGS on top of the build's own (a thread lesson's: ThreadSanitizer).
 function(workbook_lesson_program target slug kind program code_dir files out_dir sanitize_flags)
     list(TRANSFORM files PREPEND "${code_dir}/")
     add_executable(${target} ${files})
     set_target_properties(${target} PROPERTIES OUTPUT_NAME ${program} RUNTIME_OUTPUT_DIRECTORY "${out_dir}")
     target_include_directories(${target} PRIVATE "${code_dir}")
-    if(NOT kind STREQUAL "unit")
+    if(kind STREQUAL "unit")
+        target_link_libraries(${target} PRIVATE ${slug}-driver-objects)
+    else()
+        # The option parser is the workbook's, built without the sanitizer: it runs before any
+        # thread starts, so there is nothing in it for ThreadSanitizer to see.
         target_link_libraries(${target} PRIVATE workbook_support)
-        return()
     endif()
-    target_link_libraries(${target} PRIVATE ${slug}-driver-objects)
     if(sanitize_flags)
         target_compile_options(${target} PRIVATE ${sanitize_flags})
         target_link_options(${target} PRIVATE ${sanitize_flags})
@@ -258,6 +260,11 @@ function(workbook_lesson_program target slug kind program code_dir files out_dir
     # precompiled: the standard headers they include (<thread>, <mutex>, <functional>...) are most
     # of the time a save takes to compile, under ThreadSanitizer more so. The student's file
     # includes them anyway, so what compiles here compiles without it (as the grader compiles it).
+    # (A server lesson without a sanitizer compiles fast enough without: one precompiled header per
+    # program would cost more than it saves.)
+    if(NOT kind STREQUAL "unit" AND NOT sanitize_flags)
+        return()
+    endif()
     file(GLOB contract CONFIGURE_DEPENDS "${code_dir}/*.hpp")
     if(contract)
         target_precompile_headers(${target} PRIVATE ${contract})
@@ -289,10 +296,13 @@ function(workbook_grading_recipe slug kind sanitize_flags code_dir)
     set(n "\n")
     list(JOIN flags "${n}flags${t}" flag_lines)
     set(program_lines "")
-    if(kind STREQUAL "unit")
+    if(sanitize_flags)
         list(JOIN sanitize_flags "${n}program_flags${t}" sanitize_lines)
-        set(program_lines "program_objects${t}$<JOIN:$<TARGET_OBJECTS:${slug}-driver-objects>,${n}program_objects${t}>
-program_flags${t}${sanitize_lines}
+        set(program_lines "program_flags${t}${sanitize_lines}
+")
+    endif()
+    if(kind STREQUAL "unit")
+        set(program_lines "${program_lines}program_objects${t}$<JOIN:$<TARGET_OBJECTS:${slug}-driver-objects>,${n}program_objects${t}>
 ")
     endif()
     file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/grading/${slug}.recipe" CONTENT "format${t}2
