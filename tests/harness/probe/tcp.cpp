@@ -447,6 +447,15 @@ void Connection::send_while_receiving(std::string_view bytes, milliseconds deadl
                     received_.size() - start));
 }
 
+void Connection::limit_receive_buffer(int bytes) {
+    if (::setsockopt(open_fd("limit its receive buffer"), SOL_SOCKET, SO_RCVBUF, &bytes,
+                     sizeof bytes) != 0) {
+        throw Failure(
+            fmt::format("{}: setsockopt(SO_RCVBUF) failed: {}", name_, error_text(errno)));
+    }
+    log(fmt::format("{}: receive buffer limited to {} bytes (SO_RCVBUF)", name_, bytes));
+}
+
 void Connection::shutdown_write() {
     if (::shutdown(open_fd("half-close"), SHUT_WR) != 0) {
         throw Failure(fmt::format("{}: shutdown(SHUT_WR) failed: {}", name_, error_text(errno)));
@@ -579,6 +588,14 @@ std::string Connection::receive_until(const std::function<bool(std::string_view)
 }
 
 std::string Connection::receive_all(milliseconds deadline) {
+    return receive_to_end(deadline, false);
+}
+
+std::string Connection::receive_rest(milliseconds deadline) {
+    return receive_to_end(deadline, true);
+}
+
+std::string Connection::receive_to_end(milliseconds deadline, bool reset_too) {
     const int fd = open_fd("receive");
     const auto until = Clock::now() + deadline;
     const std::size_t start = received_.size();
@@ -594,6 +611,10 @@ std::string Connection::receive_all(milliseconds deadline) {
                 break;
             case Got::reset:
                 log_new(Got::reset);
+                if (reset_too) {
+                    eof_ = true;
+                    break;
+                }
                 throw Failure(fmt::format(
                     "{}: your program reset the connection instead of closing it: it closed the "
                     "socket while unread data was waiting, or it crashed ({}). Received before "

@@ -62,6 +62,11 @@ class Connection {
     // it. The transcript shows the size, not the bytes. Throws Failure if the peer reads nothing
     // for `deadline`, or ends the connection before every byte is out.
     void send_while_receiving(std::string_view bytes, milliseconds deadline = step_deadline());
+    // Caps the system's receive buffer of this connection (SO_RCVBUF; the kernel doubles the
+    // value for its bookkeeping) and stops it growing: a test's client that reads nothing then
+    // holds back the bytes sent to it sooner, so a program's slow-reader handling shows with
+    // megabytes instead of tens of them.
+    void limit_receive_buffer(int bytes);
     // Half-close: shutdown(SHUT_WR). The peer reads end of file; we can still receive.
     void shutdown_write();
     // Abortive close: SO_LINGER {1, 0} then close(), so the peer gets a reset (RST).
@@ -75,6 +80,9 @@ class Connection {
                               std::string_view what, milliseconds deadline = step_deadline());
     // Receives until end of file; returns everything received on this connection.
     std::string receive_all(milliseconds deadline = step_deadline());
+    // The same, but a reset ends it as well as an end of file (a program that closes a connection
+    // with bytes it never read resets it): for a test that only needs the connection to end.
+    std::string receive_rest(milliseconds deadline = step_deadline());
     // Expects end of file with no further byte.
     void expect_eof(milliseconds deadline = step_deadline());
     // Expects the program to end the connection with no further byte: end of file, or a reset,
@@ -106,6 +114,7 @@ class Connection {
     int open_fd(std::string_view doing) const;
     void send_all(std::string_view bytes);
     void expect_end(milliseconds deadline, bool reset_too);
+    std::string receive_to_end(milliseconds deadline, bool reset_too);
     int fd_ = -1;
     std::string name_;
     std::string received_;

@@ -308,6 +308,11 @@ TEST_CASE("expect_closed: end of file or a reset both end the connection; bytes 
     }
     {
         auto client = probe::Connection::connect("127.0.0.1", port, &program);
+        client.send("line\nunread");  // a reset after the line: receive_rest takes both ends
+        CHECK(client.receive_rest() == "line\n");
+    }
+    {
+        auto client = probe::Connection::connect("127.0.0.1", port, &program);
         client.send("line\n");
         CHECK(contains(failure_of([&] { client.expect_closed(); }),
                        "expected the connection to be closed, but received"));
