@@ -816,6 +816,17 @@ class Grader {
                        .fsize_mib = 64,
                        .output = 64 * 1024};
         // Every .cpp file of the lesson's programs, compiled once (a file two programs share, too).
+        // The scratch folder is written "starter/SLUG" in the objects (-ffile-prefix-map), so that
+        // an object does not depend on where it was compiled: one compiled before from the same
+        // inputs (the grader's version, the flags, the file, every header beside it) is reused,
+        // as the mutation corpus's variants of one file, or a class's carried tools, have many.
+        std::set<std::string> beside;  // every file of the scratch folder but the sources
+        for (const auto& entry : fs::directory_iterator(scratch))
+            if (entry.is_regular_file() && entry.path().extension() != ".cpp")
+                beside.insert(entry.path().filename().string());
+        std::string headers;  // their names and contents
+        for (const std::string& name : beside)
+            headers += name + '\0' + read_file(scratch / name) + '\0';
         std::map<std::string, std::string> objects;  // by source file name
         for (const std::string& file : lesson.files) {
             if (!file.ends_with(".cpp")) continue;
@@ -823,16 +834,48 @@ class Grader {
             std::vector<std::string> argv{r.compiler};
             argv.insert(argv.end(), r.flags.begin(), r.flags.end());
             argv.insert(argv.end(), r.program_flags.begin(), r.program_flags.end());
+            argv.push_back(
+                fmt::format("-ffile-prefix-map={}=starter/{}", scratch.string(), lesson.slug));
             argv.push_back("-I" + scratch.string());
             for (const std::string& dir : r.include) argv.push_back("-I" + dir);
             const std::string object = (scratch / source.stem()).string() + ".o";
             argv.insert(argv.end(), {"-c", source.string(), "-o", object});
+            std::string inputs = version_ + '\0';
+            for (const std::string& arg : argv) {
+                std::string a = arg;
+                for (std::size_t at; (at = a.find(scratch.string())) != std::string::npos;)
+                    a.replace(at, scratch.string().size(), "<scratch>");
+                inputs += a + '\0';
+            }
+            inputs += read_file(source) + '\0' + headers;
+            Hash key;
+            key.add(inputs);
+            const fs::path cached = out_ / "objects" / (key.hex() + ".o");
+            const fs::path cached_inputs = out_ / "objects" / (key.hex() + ".inputs");
+            std::error_code error;
+            // The inputs are compared whole, not by their hash alone: no two sources share an
+            // object by a collision.
+            if (fs::is_regular_file(cached) && fs::is_regular_file(cached_inputs) &&
+                read_file(cached_inputs) == inputs &&
+                fs::copy_file(cached, object, fs::copy_options::overwrite_existing, error)) {
+                objects[file] = object;
+                continue;
+            }
             need_space(compile);
             const Confined c = sandbox_.run(scratch, runs / ("compile-" + source.stem().string()),
                                             read_only, compile, {}, argv, false);
             isolation = c.report.isolation;
             if (!c.ok()) return compile_error(grade, c, compile);
             objects[file] = object;
+            // Written aside, then renamed: another job may read the cache at the same moment.
+            fs::create_directories(out_ / "objects", error);
+            const std::string aside = fmt::format(
+                ".{}.{}", ::getpid(), std::hash<std::thread::id>{}(std::this_thread::get_id()));
+            write_file(cached_inputs.string() + aside, inputs);
+            fs::rename(cached_inputs.string() + aside, cached_inputs, error);
+            if (fs::copy_file(object, cached.string() + aside, fs::copy_options::overwrite_existing,
+                              error))
+                fs::rename(cached.string() + aside, cached, error);
         }
         // Each of the student's programs: the objects of its files, and for a unit lesson the
         // driver's, linked with the libraries it needs. The tests were built once, beforehand, and
@@ -851,6 +894,7 @@ class Grader {
             const Confined c = sandbox_.run(
                 scratch, runs / (lesson.programs.size() == 1 ? "link" : "link-" + program.name),
                 read_only, compile, {}, link, false);
+            isolation = c.report.isolation;  // also when every object came from the cache
             if (!c.ok()) return compile_error(grade, c, compile);
         }
 
