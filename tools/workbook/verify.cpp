@@ -447,6 +447,14 @@ bool replace_index(std::string& readme, const fs::path& root, const Manifest& ma
     if (begin == std::string::npos || end == std::string::npos || end < begin) return false;
     const auto from = begin + std::string_view(index_begin).size();
     readme.replace(from, end - from, "\n" + lesson_index(root, manifest));
+    // The sample of ./workbook's first output counts the lessons too.
+    const std::string sample = "Progress: 0/";
+    if (const auto at = readme.find(sample); at != std::string::npos) {
+        const auto digits = at + sample.size();
+        const auto after = readme.find(" lessons", digits);
+        if (after != std::string::npos && after - digits <= 3)
+            readme.replace(digits, after - digits, std::to_string(manifest.lessons.size()));
+    }
     return true;
 }
 
