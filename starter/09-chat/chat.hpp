@@ -3,10 +3,10 @@
 // one writer thread empties.
 //
 //     chat::Room room;
-//     auto outbox = std::make_shared<chat::Outbox>();
-//     room.join("ada", outbox);               // outbox gets "welcome ada"; the others "* ada
-//     joined" room.broadcast("ada", "ada: hello");    // every outbox but ada's gets the line
-//     room.leave("ada");                      // the others get "* ada left"
+//     auto outbox = std::make_shared<chat::Outbox>(fd);
+//     room.join("ada", outbox);             // "welcome ada" to ada, "* ada joined" to the others
+//     room.broadcast("ada", "ada: hello");  // to every outbox but ada's
+//     room.leave("ada");                    // "* ada left" to the others
 //
 // No function here sends on a socket: they put lines in outboxes and return at once, so that a
 // client that reads nothing never holds up the others.

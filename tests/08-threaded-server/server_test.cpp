@@ -73,11 +73,13 @@ TEST_CASE("a client that sends nothing does not keep a second one waiting",
     auto half = probe::Connection::connect("127.0.0.1", port, &server);
     half.send("half a line, and no end");
     auto second = probe::Connection::connect("127.0.0.1", port, &server);
-    INFO(
-        "two clients are connected and send nothing more; a third must be answered at once "
-        "(within 1 s): a server that waits for a client's thread to end (join) before it accepts "
-        "the next serves one client at a time");
-    CHECK(ask(second, "not waiting", probe::scaled(1s)) == "NOT WAITING");
+    {
+        INFO(
+            "two clients are connected and send nothing more; a third must be answered at once "
+            "(within 1 s): a server that waits for a client's thread to end (join) before it "
+            "accepts the next serves one client at a time");
+        CHECK(ask(second, "not waiting", probe::scaled(1s)) == "NOT WAITING");
+    }
     no_race(server);
 }
 

@@ -70,7 +70,8 @@ void stops_cleanly(probe::Program& server, int signal) {
     const probe::ExitStatus status = [&] {
         INFO("after SIG" << sigabbrev_np(signal)
                          << " the server must exit within 2 s: stop accepting (shutdown() on the "
-                            "listening socket wakes accept()), serve what was accepted, join the "
+                            "listening socket wakes accept()), serve what was accepted, close the "
+                            "queue so that every waiting worker wakes (notify_all), join the "
                             "threads");
         return server.wait_exit(probe::scaled(2s));
     }();
@@ -117,7 +118,7 @@ TEST_CASE("four workers take four slow requests at once", "[pts=2][id=workers-at
     stops_cleanly(server, SIGTERM);
 }
 
-TEST_CASE("a burst of 30 clients never takes it past its workers and one accepting thread",
+TEST_CASE("a burst of 30 clients never takes it past the threads it started with",
           "[pts=2][id=fixed-pool]") {
     auto server = start(3, 32);
     const std::uint16_t port = port_of(server);
