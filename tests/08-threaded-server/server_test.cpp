@@ -200,9 +200,14 @@ TEST_CASE("a line too long is refused and ends that client; a last line without 
     CHECK(ask(other, "still here") == "STILL HERE");
     {
         auto client = probe::Connection::connect("127.0.0.1", port, &server);
+        const std::string peer = client.local().str();
         client.send(std::string(1025, 'z'));
         CHECK(client.receive_line("the error answer") == "error: line longer than 1024 bytes");
         client.expect_closed();
+        CHECK(server.wait_for_err_line(
+                  [&](std::string_view l) { return l.starts_with("server: " + peer + ": "); },
+                  "the line \"server: " + peer + ": ...\" on stderr") ==
+              "server: " + peer + ": line longer than 1024 bytes");
     }
     {
         auto client = probe::Connection::connect("127.0.0.1", port, &server);

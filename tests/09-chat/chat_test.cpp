@@ -216,10 +216,15 @@ TEST_CASE("a line too long is refused and ends that client; the others are told 
     auto ada = room.join("ada");
     auto bob = room.join("bob");
     CHECK(line_of(ada, "the notice that bob joined") == "* bob joined");
+    const std::string peer = bob.local().str();
     bob.send(std::string(1025, 'b'));
     CHECK(line_of(bob, "the error answer") == "error: line longer than 1024 bytes");
     bob.expect_closed();
     CHECK(line_of(ada, "the notice that bob left") == "* bob left");
+    CHECK(room.server.wait_for_err_line(
+              [&](std::string_view l) { return l.starts_with("server: " + peer + ": "); },
+              "the line \"server: " + peer + ": ...\" on stderr") ==
+          "server: " + peer + ": line longer than 1024 bytes");
     room.no_race();
 }
 

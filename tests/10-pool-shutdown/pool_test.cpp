@@ -100,6 +100,18 @@ TEST_CASE("announces its port; answers one request line per connection, WORK N a
         INFO("the request \"" << line << "\": one answer line, then the connection closes");
         CHECK(answer_of(client) == expected);
     }
+    {
+        auto client = probe::Connection::connect("127.0.0.1", port, &server);
+        client.send("no newline");
+        client.shutdown_write();
+        INFO("at end of file, the bytes that came are the request");
+        CHECK(answer_of(client) == "NO NEWLINE");
+    }
+    {
+        auto client = probe::Connection::connect("127.0.0.1", port, &server);
+        client.send(std::string(1025, 'w'));
+        CHECK(refusal_of(client) == "error: line longer than 1024 bytes");
+    }
     stops_cleanly(server, SIGTERM);
 }
 
