@@ -262,8 +262,5 @@ TEST_CASE("starts again at once on the port it had", "[pts=1][id=restart]") {
 
 TEST_CASE("says why on one line of stderr and exits with status 1 when the port is taken",
           "[pts=1][id=port-taken]") {
-    probe::Listener someone_else;
-    auto server = start(2, 4, someone_else.port());
-    checks::exits_with(server, 1);
-    checks::one_error_line(server, "server: bind: Address already in use");
+    checks::refuses_a_taken_port([](std::uint16_t port) { return start(2, 4, port); });
 }

@@ -46,6 +46,16 @@ inline void one_error_line(const probe::Program& program, const std::string& exp
     if (!line.empty()) CHECK(line == expected);  // shows both lines when they differ
 }
 
+// A server started (by `start`, given a port) where another program already listens says so in
+// exactly one line of stderr, "server: bind: Address already in use", and exits with status 1.
+template <typename Start>
+void refuses_a_taken_port(Start start) {
+    probe::Listener someone_else;
+    probe::Program server = start(someone_else.port());
+    exits_with(server, 1);
+    one_error_line(server, "server: bind: Address already in use");
+}
+
 // Its stderr holds no sanitizer report (the thread lessons build your code with ThreadSanitizer):
 // otherwise the test case fails here, naming the kind of bug and the places in your code. Call it
 // after the program has ended, before looking at its exit status (a report makes it 66).
