@@ -17,7 +17,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -67,12 +66,8 @@ int main(int argc, char** argv) {
     int queue_size = 16;
     const workbook::ServerOptions options = workbook::parse_server_options(
         argc, argv, "A pool of workers behind a bounded queue, and a clean shutdown.",
-        [&](CLI::App& app) {
-            app.add_option("--workers", workers, "threads that serve clients (1 to 64)")
-                ->check(CLI::Range(1, 64));
-            app.add_option("--queue", queue_size, "accepted connections that may wait (1 to 1024)")
-                ->check(CLI::Range(1, 1024));
-        });
+        {{"--workers", workers, "threads that serve clients", 1, 64},
+         {"--queue", queue_size, "accepted connections that may wait", 1, 1024}});
     try {
         // TODO 6 block SIGINT and SIGTERM (a sigset_t, pthread_sigmask(SIG_BLOCK, ...)) before
         //   any thread starts: every thread then inherits the mask, and no handler interrupts any.

@@ -23,6 +23,13 @@ void add_address(CLI::App& app, std::string& host, std::uint16_t& port) {
     app.add_option("--port", port, "TCP port (0: the system picks one)")->capture_default_str();
 }
 
+void add_more(CLI::App& app, const MoreOptions& more) {
+    for (const Number& n : more)
+        app.add_option(n.name, n.value, n.help)
+            ->check(CLI::Range(n.min, n.max))
+            ->capture_default_str();
+}
+
 }  // namespace
 
 ServerOptions parse_server_options(int argc, char** argv, const std::string& description,
@@ -30,7 +37,7 @@ ServerOptions parse_server_options(int argc, char** argv, const std::string& des
     ServerOptions options;
     CLI::App app{description};
     add_address(app, options.host, options.port);
-    if (more) more(app);
+    add_more(app, more);
     parse_or_exit(app, argc, argv);
     return options;
 }
@@ -40,7 +47,7 @@ ClientOptions parse_client_options(int argc, char** argv, const std::string& des
     ClientOptions options;
     CLI::App app{description};
     add_address(app, options.host, options.port);
-    if (more) more(app);
+    add_more(app, more);
     app.add_option("message", options.message, "the text to send")->required();
     parse_or_exit(app, argc, argv);
     return options;

@@ -3,24 +3,25 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
-
-namespace CLI {
-class App;
-}
+#include <vector>
 
 namespace workbook {
 
-// Options of a lesson's own, added to the parser before it parses: with CLI11
-// (#include <CLI/CLI.hpp>),
+// A whole-number option of a lesson's own, from min to max; `value` holds its default until the
+// command line says otherwise:
 //   int workers = 4;
-//   auto options = workbook::parse_server_options(argc, argv, "...", [&](CLI::App& app) {
-//       app.add_option("--workers", workers, "threads that serve clients")->check(CLI::Range(1,
-//       64));
-//   });
-// --help then lists them too, and a bad value is a usage error (status 2) like any other.
-using MoreOptions = std::function<void(CLI::App&)>;
+//   auto options = workbook::parse_server_options(argc, argv, "...",
+//                                                 {{"--workers", workers, "threads", 1, 64}});
+// --help then lists it too, and a bad value is a usage error (status 2) like any other.
+struct Number {
+    std::string name;
+    int& value;
+    std::string help;
+    int min;
+    int max;
+};
+using MoreOptions = std::vector<Number>;
 
 // The seed's address: the server listens on localhost, port 63000.
 inline constexpr const char* default_host = "127.0.0.1";

@@ -12,8 +12,6 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "workbook/args.hpp"
 
 namespace {
@@ -77,9 +75,7 @@ TEST_CASE("the defaults are the seed's: 127.0.0.1, port 63000") {
 
 TEST_CASE("a lesson's own options: parsed with the rest, listed by --help, checked like them") {
     int workers = 4;
-    const auto more = [&](CLI::App& app) {
-        app.add_option("--workers", workers, "threads")->check(CLI::Range(1, 64));
-    };
+    const workbook::MoreOptions more{{"--workers", workers, "threads", 1, 64}};
     const auto with_workers = [&](int argc, char** argv) {
         workbook::parse_server_options(argc, argv, "test", more);
     };
