@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 
 namespace {
@@ -118,6 +119,7 @@ class WorkbookReporter : public Catch::StreamingReporterBase<WorkbookReporter> {
     void testCaseStarting(const Catch::TestCaseInfo& info) override {
         StreamingReporterBase::testCaseStarting(info);
         failures_.clear();
+        started_ = std::chrono::steady_clock::now();
         emit(dump(records::Start{info.name}));
     }
 
@@ -135,6 +137,8 @@ class WorkbookReporter : public Catch::StreamingReporterBase<WorkbookReporter> {
         record.transcript = probe::transcript();
         record.out = stats.stdOut;
         record.err = stats.stdErr;
+        record.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
         emit(dump(record));
         StreamingReporterBase::testCaseEnded(stats);
     }
@@ -156,6 +160,7 @@ class WorkbookReporter : public Catch::StreamingReporterBase<WorkbookReporter> {
     }
 
     int records_fd_ = -1;
+    std::chrono::steady_clock::time_point started_;
     std::vector<records::Failure> failures_;
 };
 

@@ -63,6 +63,8 @@ struct End {
     std::vector<Failure> failures;
     std::string transcript;  // what the test did (probe::transcript())
     std::string out, err;    // what the code under test printed: "stdout", "stderr"
+    // Wall time of the test case: only for scheduling the next run's shards, never for a verdict.
+    double seconds = 0;
 };
 
 inline void to_json(nlohmann::json& j, const Start& s) {
@@ -80,7 +82,8 @@ inline void to_json(nlohmann::json& j, const End& e) {
          {"failures", e.failures},
          {"transcript", e.transcript},
          {"stdout", e.out},
-         {"stderr", e.err}};
+         {"stderr", e.err},
+         {"seconds", e.seconds}};
 }
 
 inline void from_json(const nlohmann::json& j, End& e) {
@@ -95,6 +98,7 @@ inline void from_json(const nlohmann::json& j, End& e) {
     e.transcript = j.value("transcript", defaults.transcript);
     e.out = j.value("stdout", defaults.out);
     e.err = j.value("stderr", defaults.err);
+    e.seconds = j.value("seconds", defaults.seconds);
 }
 
 }  // namespace workbook::records

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -111,6 +112,7 @@ std::vector<CaseResult> parse_records(const std::string& jsonl, std::string* unf
         c.transcript = std::move(end.transcript);
         c.out = std::move(end.out);
         c.err = std::move(end.err);
+        c.seconds = end.seconds;
         c.failures = std::move(end.failures);
         if (c.name == running) running.clear();
         cases.push_back(std::move(c));
@@ -144,6 +146,75 @@ std::string trim_build_log(const std::string& log, const fs::path& root, std::si
     return out;
 }
 
+namespace {
+
+// The time of each test case in the lesson's last run, by name ({} when there is none yet).
+std::map<std::string, double> read_timings(const fs::path& file) {
+    std::map<std::string, double> seconds;
+    try {
+        if (!fs::exists(file)) return seconds;
+        const nlohmann::json j = nlohmann::json::parse(read_file(file));
+        for (const auto& [name, value] : j.items())
+            if (value.is_number()) seconds[name] = value.get<double>();
+    } catch (const std::exception&) {
+        seconds.clear();  // a damaged file only costs the scheduling: deal in turn
+    }
+    return seconds;
+}
+
+void write_timings(const fs::path& file, const std::vector<CaseResult>& cases) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const CaseResult& c : cases) j[c.name] = c.seconds;
+    try {
+        write_file(file, j.dump(1) + "\n");
+    } catch (const std::exception&) {
+        // scheduling only: the next run deals in turn
+    }
+}
+
+}  // namespace
+
+std::vector<std::vector<std::string>> deal_shards(const std::vector<std::string>& names,
+                                                  const std::map<std::string, double>& seconds,
+                                                  std::size_t base) {
+    const std::size_t least =
+        std::clamp<std::size_t>(base, 1, std::max<std::size_t>(names.size(), 1));
+    const bool timed =
+        !seconds.empty() &&
+        std::all_of(names.begin(), names.end(), [&](const auto& n) { return seconds.contains(n); });
+    if (!timed) {
+        std::vector<std::vector<std::string>> shards(least);
+        for (std::size_t i = 0; i < names.size(); ++i) shards[i % least].push_back(names[i]);
+        return shards;
+    }
+    std::vector<std::string> longest_first = names;
+    std::stable_sort(
+        longest_first.begin(), longest_first.end(),
+        [&](const std::string& x, const std::string& y) { return seconds.at(x) > seconds.at(y); });
+    const auto deal = [&](std::size_t n, double* slowest) {
+        std::vector<std::vector<std::string>> shards(n);
+        std::vector<double> load(n, 0.0);
+        for (const std::string& name : longest_first) {
+            const std::size_t k =
+                static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+            shards[k].push_back(name);
+            load[k] += seconds.at(name);
+        }
+        *slowest = *std::max_element(load.begin(), load.end());
+        return shards;
+    };
+    double slowest = 0;
+    auto best = deal(least, &slowest);
+    for (std::size_t n = least + 1; n <= std::min(names.size(), least + 2); ++n) {
+        double s = 0;
+        auto shards = deal(n, &s);
+        if (s > 0.9 * slowest) break;
+        best = std::move(shards);
+        slowest = s;
+    }
+    return best;
+}
+
 LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
     LessonResult result;
     // A lesson's build is small; five minutes covers a first build of everything it needs.
@@ -171,31 +242,35 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
     for (const std::string& line : lines_of(listing.out))
         if (!line.empty()) ++result.expected_cases;
 
-    // The test cases run in shards, four test programs at once (at least one per core), each with
-    // every fourth case of the listing: most of a lesson's time is waiting (a deadline, a server's
-    // request that takes its time, a program starting under ThreadSanitizer), not computing, so
-    // more shards than cores still shorten it (lesson 10: 7.7 s in one run, about 2 s in four on
-    // two cores). The tests are written to run in parallel (no fixed ports).
+    // The test cases run in shards, four test programs at once (at least one per core): most of
+    // a lesson's time is waiting (a deadline, a server's request that takes its time, a program
+    // starting under ThreadSanitizer), not computing, so more shards than cores still shorten it
+    // (lesson 10: 7.7 s in one run, about 2 s in four on two cores). The tests are written to run
+    // in parallel (no fixed ports). The first run deals the listing out in turn; each run records
+    // every test case's time, and the next deals the longest first, each to the shard with the
+    // least time so far, with up to two more shards while that shortens the slowest shard by a
+    // tenth: a lesson whose few long cases are waits then takes about its longest case.
     std::vector<std::string> names;
     for (const std::string& line : lines_of(listing.out))
         if (!line.empty()) names.push_back(line);
-    const std::size_t shards =
-        std::clamp<std::size_t>(std::max<std::size_t>(std::thread::hardware_concurrency(), 4), 1,
-                                std::max<std::size_t>(names.size(), 1));
+    const fs::path timings = b.build / "results" / (lesson.slug + ".seconds.json");
+    const std::vector<std::vector<std::string>> shards =
+        deal_shards(names, read_timings(timings),
+                    std::max<std::size_t>(std::thread::hardware_concurrency(), 4));
     std::vector<std::vector<std::string>> commands;
     std::vector<fs::path> records;
     fs::create_directories(b.build / "results");
-    for (std::size_t k = 0; k < shards; ++k) {
+    for (std::size_t k = 0; k < shards.size(); ++k) {
         records.push_back(b.build / "results" / fmt::format("{}.{}.jsonl", lesson.slug, k));
         fs::remove(records.back());
         // One argument, the names joined by commas: Catch2 2.13 takes several arguments as
         // conditions that must all hold (none would), a comma as "or".
         std::vector<std::string> argv{tests.string(), "--reporter", "workbook", "--out",
                                       records.back().string()};
-        if (shards > 1) {
+        if (shards.size() > 1) {
             std::string spec;
-            for (std::size_t i = k; i < names.size(); i += shards)
-                spec += (spec.empty() ? "" : ",") + test_spec(names[i]);
+            for (const std::string& name : shards[k])
+                spec += (spec.empty() ? "" : ",") + test_spec(name);
             argv.push_back(spec);
         }
         commands.push_back(std::move(argv));
@@ -206,7 +281,7 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
     const auto wrong =
         std::find_if(runs.begin(), runs.end(), [](const CommandResult& r) { return !r.ok(); });
     CommandResult run = wrong != runs.end() ? *wrong : runs.front();
-    for (std::size_t k = 0; k < shards; ++k) {
+    for (std::size_t k = 0; k < shards.size(); ++k) {
         std::string unfinished;
         for (CaseResult& c : parse_records(read_file(records[k]), &unfinished))
             result.cases.push_back(std::move(c));
@@ -225,6 +300,7 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
     for (const CommandResult& r : runs) result.output += r.out + r.err;
     for (const CaseResult& c : result.cases)
         if (c.passed) result.points += c.points;
+    write_timings(timings, result.cases);
 
     const bool all_recorded =
         result.expected_cases > 0 && result.cases.size() == result.expected_cases;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct CaseResult {
     std::vector<CaseFailure> failures;
     std::string transcript;
     std::string out, err;  // what the code under test printed during this test case
+    double seconds = 0;    // its wall time, as its own record says (for scheduling only)
 };
 
 // A Catch2 test spec that selects the test case named `name` and nothing else (its special
@@ -81,6 +83,13 @@ class ScopedVariables {
 
 // Builds the lesson's targets and runs its tests, with the lesson's time limit. `results_file` is
 // where the reporter's records go.
+// The test cases of one run, dealt into shards run at once: in turn (i % base) without the last
+// run's times (`seconds`, by name); with them, the longest first, each to the shard with the least
+// time so far, with up to two more shards than `base` while each shortens the slowest by a tenth.
+std::vector<std::vector<std::string>> deal_shards(const std::vector<std::string>& names,
+                                                  const std::map<std::string, double>& seconds,
+                                                  std::size_t base);
+
 LessonResult run_lesson(const BuildTree& b, const Lesson& lesson);
 
 // Reads the reporter's records. Exposed for tests.
