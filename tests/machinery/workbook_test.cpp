@@ -152,7 +152,8 @@ TEST_CASE("hints: one per \"## \" section of hints.md, its heading and its text"
     CHECK(parse_hints("no heading at all\n").empty());
 }
 
-TEST_CASE("shards: in turn without times; with them, the longest first, and more shards for waits") {
+TEST_CASE(
+    "shards: in turn without times; with them, the longest first, and more shards for waits") {
     const std::vector<std::string> names{"a", "b", "c", "d", "e", "f"};
     using Shards = std::vector<std::vector<std::string>>;
     CHECK(deal_shards(names, {}, 4) == Shards{{"a", "e"}, {"b", "f"}, {"c"}, {"d"}});
@@ -161,8 +162,8 @@ TEST_CASE("shards: in turn without times; with them, the longest first, and more
     CHECK(deal_shards(names, {{"a", 1.0}}, 4).size() == 4);
     // Lesson 10's shape: four long waits and short cases; a fifth and a sixth shard each shorten
     // the slowest by more than a tenth.
-    const std::map<std::string, double> waits{{"a", 0.07}, {"b", 1.1}, {"c", 1.0}, {"d", 1.0},
-                                              {"e", 0.8},  {"f", 0.5}};
+    const std::map<std::string, double> waits{{"a", 0.07}, {"b", 1.1}, {"c", 1.0},
+                                              {"d", 1.0},  {"e", 0.8}, {"f", 0.5}};
     const Shards dealt = deal_shards(names, waits, 4);
     CHECK(dealt == Shards{{"b"}, {"c"}, {"d"}, {"e"}, {"f", "a"}});
     // Many short cases of about the same time (lesson 01's shape): no more shards than the base.
