@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
-#include <future>
 #include <iostream>
 #include <map>
 #include <set>
@@ -24,33 +23,27 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One line per check, and the counts. A held Checks keeps its lines (a phase run in the background)
-// until add() prints them where they belong, in order.
 class Checks {
   public:
-    explicit Checks(const Ui& ui, bool held = false) : ui_(&ui), held_(held) {}
+    explicit Checks(const Ui& ui) : ui_(ui) {}
 
     bool check(bool ok, const std::string& name, const std::string& detail = "") {
         ++(ok ? passed_ : failed_);
-        std::string text = fmt::format("{} {}\n", ok ? ui_->ok() : ui_->fail(), name);
-        if (!ok && !detail.empty()) text += indent(detail, 4);
-        say(text);
+        std::cout << fmt::format("{} {}\n", ok ? ui_.ok() : ui_.fail(), name);
+        if (!ok && !detail.empty()) std::cout << indent(detail, 4);
+        std::cout << std::flush;
         return ok;
     }
     // What could not be checked on this machine: said as such, counted neither as passed nor
     // failed.
     void skip(const std::string& name, const std::string& why) {
         ++skipped_;
-        std::string text = fmt::format("{} {} {}\n", ui_->dim("-"), name, ui_->dim("(skipped)"));
-        if (!why.empty()) text += indent(why, 4);
-        say(text);
+        std::cout << fmt::format("{} {} {}\n", ui_.dim("-"), name, ui_.dim("(skipped)"));
+        if (!why.empty()) std::cout << indent(why, 4);
+        std::cout << std::flush;
     }
-    void section(const std::string& title) { say("\n" + ui_->bold(title) + "\n"); }
-    void add(const Checks& held) {
-        say(held.text_);
-        passed_ += held.passed_;
-        failed_ += held.failed_;
-        skipped_ += held.skipped_;
+    void section(const std::string& title) {
+        std::cout << "\n" << ui_.bold(title) << "\n" << std::flush;
     }
     int finish() const {
         if (skipped_ > 0)
@@ -63,16 +56,7 @@ class Checks {
     }
 
   private:
-    void say(const std::string& text) {
-        if (held_)
-            text_ += text;
-        else
-            std::cout << text << std::flush;
-    }
-
-    const Ui* ui_;
-    bool held_;
-    std::string text_;
+    const Ui& ui_;
     int passed_ = 0;
     int failed_ = 0;
     int skipped_ = 0;
@@ -307,15 +291,10 @@ bool builds_targets(Checks& checks, const BuildTree& b, const std::vector<std::s
 }
 
 // The tests labelled `label`, but none labelled `but_not` (a regular expression, "": no exception).
-// `environment`: NAME=VALUE for ctest and the tests (through env(1): verify's own environment is
-// not changed, a phase in the background may be starting programs meanwhile).
 void ctest_label(Checks& checks, const BuildTree& b, const std::string& label,
-                 const std::string& name, const std::string& but_not = "",
-                 const std::vector<std::string>& environment = {}) {
-    std::vector<std::string> argv{"env"};
-    argv.insert(argv.end(), environment.begin(), environment.end());
-    argv.insert(argv.end(), {"ctest", "--test-dir", b.build.string(), "-L", label,
-                             "--output-on-failure", "--no-tests=error"});
+                 const std::string& name, const std::string& but_not = "") {
+    std::vector<std::string> argv{"ctest", "--test-dir",          b.build.string(),  "-L",
+                                  label,   "--output-on-failure", "--no-tests=error"};
     if (!but_not.empty()) argv.insert(argv.end(), {"-LE", but_not});
     const CommandResult r = run_command(argv, std::chrono::seconds(600));
     // ctest exits 0 for a skipped test (SKIP_RETURN_CODE): that is a skip, not a pass.
@@ -609,26 +588,7 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui,
     if (options.quick) return checks.finish();
 
     checks.section("Machinery");
-    const bool everything_built = builds_everything(checks, solutions);
-    // The harness's and the option parser's self-tests under ASan+UBSan, in a build of their own:
-    // in the background, from here, while the tests below mostly wait on sockets and deadlines.
-    // Their lines are printed in their section, below.
-    std::future<Checks> asan_selftests = std::async(std::launch::async, [&] {
-        Checks held(ui, true);
-        const BuildTree asan = preset_tree(root, "asan", "solutions");
-        if (auto failure = configure(asan))
-            held.check(false, "configure asan", failure->out + failure->err);
-        // The self-tests labelled "asan" (the harness's, which runs beside student code, and the
-        // option parser's, which is linked into it), and only what they need: the runner's and
-        // the sandbox's suites run in the plain build. The lessons are labelled "asan" too;
-        // theirs run in the section below.
-        else if (builds_targets(held, asan, {"harness-selftest", "args-selftest"}))
-            ctest_label(held, asan, "asan",
-                        "harness and option parser self-tests pass under ASan+UBSan", "lesson",
-                        {"WORKBOOK_TIME_SCALE=3"});
-        return held;
-    });
-    if (everything_built) {
+    if (builds_everything(checks, solutions)) {
         ctest_label(checks, solutions, "machinery", "harness and runner self-tests pass");
         ctest_label(checks, solutions, "interop",
                     "the seed's Python programs work with the C++ ones");
@@ -639,8 +599,6 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui,
     }
 
     checks.section("Solutions under AddressSanitizer and UndefinedBehaviorSanitizer");
-    // The background phase is over before verify's own environment changes.
-    const Checks asan_held = asan_selftests.get();
     ::setenv("WORKBOOK_TIME_SCALE", "3", 1);
     // The programs of the lessons that ask for it are built under ASan+UBSan in the solutions'
     // build too (WORKBOOK_ASAN_PROGRAMS), in bin/S/asan/, and the lesson's tests run on them, as
@@ -669,8 +627,17 @@ int cmd_verify(const fs::path& root, const Manifest& manifest, const Ui& ui,
         checks.check(r.verdict == Verdict::passed && not_sanitized.empty(), name,
                      not_sanitized + describe_failure(r));
     }
+    const BuildTree asan = preset_tree(root, "asan", "solutions");
+    if (auto failure = configure(asan))
+        checks.check(false, "configure asan", failure->out + failure->err);
+    // The self-tests labelled "asan" (the harness's, which runs beside student code, and the
+    // option parser's, which is linked into it), and only what they need: the runner's and the
+    // sandbox's suites run in the plain build.
+    // The lessons are labelled "asan" too; theirs ran above.
+    if (builds_targets(checks, asan, {"harness-selftest", "args-selftest"}))
+        ctest_label(checks, asan, "asan",
+                    "harness and option parser self-tests pass under ASan+UBSan", "lesson");
     ::unsetenv("WORKBOOK_TIME_SCALE");
-    checks.add(asan_held);
 
     checks.section("A student's first steps");
     student_journey(checks, root, manifest);
