@@ -239,8 +239,10 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
     // a crash) can never look complete.
     CommandResult listing =
         run_command({tests.string(), "--list-test-names-only"}, std::chrono::seconds(30));
+    std::vector<std::string> names;
     for (const std::string& line : lines_of(listing.out))
-        if (!line.empty()) ++result.expected_cases;
+        if (!line.empty()) names.push_back(line);
+    result.expected_cases = names.size();
 
     // The test cases run in shards, four test programs at once (at least one per core): most of
     // a lesson's time is waiting (a deadline, a server's request that takes its time, a program
@@ -250,9 +252,6 @@ LessonResult run_lesson(const BuildTree& b, const Lesson& lesson) {
     // every test case's time, and the next deals the longest first, each to the shard with the
     // least time so far, with up to two more shards while that shortens the slowest shard by a
     // tenth: a lesson whose few long cases are waits then takes about its longest case.
-    std::vector<std::string> names;
-    for (const std::string& line : lines_of(listing.out))
-        if (!line.empty()) names.push_back(line);
     const fs::path timings = b.build / "results" / (lesson.slug + ".seconds.json");
     const std::vector<std::vector<std::string>> shards =
         deal_shards(names, read_timings(timings),
